@@ -1,0 +1,4 @@
+"""`python -m fusion` is the `taishan` command."""
+from fusion.cli import main
+
+raise SystemExit(main())

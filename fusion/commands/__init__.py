@@ -1,0 +1,1 @@
+"""One module per `taishan` subcommand; see fusion.cli."""

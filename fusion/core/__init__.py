@@ -1,0 +1,1 @@
+"""Middleware-free data model: stamps, frames, transforms, measurements, tracked objects."""

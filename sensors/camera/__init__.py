@@ -1,0 +1,1 @@
+"""Camera front-end."""

@@ -1,0 +1,1 @@
+"""Gnss front-end."""

@@ -1,0 +1,1 @@
+"""Imu front-end."""

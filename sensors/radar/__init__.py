@@ -1,0 +1,1 @@
+"""Radar front-end."""

@@ -1,0 +1,47 @@
+"""Taishan: an ament_python ROS 2 package that is also a pip-installable library and CLI.
+
+Versions are pinned in constraints.txt (install with `pip install -c constraints.txt -e .[dev]`).
+"""
+from glob import glob
+
+from setuptools import find_packages, setup
+
+PACKAGE = "taishan"
+
+setup(
+    name=PACKAGE,
+    version="0.1.0",
+    description="Automotive perception sensor fusion: Kalman and learned tracking, ego estimation, replay.",
+    license="Apache-2.0",
+    python_requires=">=3.10",
+    packages=find_packages(include=["fusion", "fusion.*", "sensors", "sensors.*", "datasets", "datasets.*"]),
+    data_files=[
+        ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
+        (f"share/{PACKAGE}", ["package.xml"]),
+        (f"share/{PACKAGE}/launch", glob("launch/*.py") + glob("launch/*.yaml")),
+        (f"share/{PACKAGE}/configs", glob("configs/*.yaml")),
+    ],
+    install_requires=[
+        "numpy",
+        "scipy",
+        "pyyaml",
+        "pydantic",
+        "filterpy",
+        "open3d",
+        "tqdm",
+        "matplotlib",
+        "trackeval",
+        "rosbags",
+        "mcap",
+        "pymap3d",
+    ],
+    extras_require={
+        "train": ["torch", "safetensors", "onnx", "onnxruntime"],
+        "dev": ["pytest", "pytest-benchmark"],
+    },
+    entry_points={
+        "console_scripts": [
+            "taishan = fusion.cli:main",
+        ],
+    },
+)
