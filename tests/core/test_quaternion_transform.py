@@ -1,0 +1,98 @@
+"""Quaternion and SE(3) maths checked against scipy.spatial.transform."""
+import numpy as np
+import pytest
+from scipy.spatial.transform import Rotation, Slerp
+
+from fusion.core import quaternion as quat
+from fusion.core.errors import InputError
+from fusion.core.transform import Transform
+
+RNG = np.random.default_rng(7)
+ROTS = Rotation.random(200, random_state=11)
+
+
+def same_rotation(q_a, q_b, atol=1e-10):
+    """Quaternions q and -q are the same rotation."""
+    q_a, q_b = np.atleast_2d(q_a), np.atleast_2d(q_b)
+    dots = np.abs(np.sum(q_a * q_b, axis=-1))
+    return np.allclose(dots, 1.0, atol=atol)
+
+
+def test_matrix_round_trip_matches_scipy():
+    q = ROTS.as_quat()
+    assert np.allclose(quat.to_matrix(q), ROTS.as_matrix(), atol=1e-12)
+    assert same_rotation(quat.from_matrix(ROTS.as_matrix()), q)
+
+
+def test_from_matrix_near_180_degrees_is_stable():
+    rots = Rotation.from_rotvec(np.array([[np.pi - 1e-9, 0, 0], [0, np.pi, 0], [0, 0, -np.pi], [1, 1, 0]]) / [1, 1, 1])
+    assert same_rotation(quat.from_matrix(rots.as_matrix()), rots.as_quat())
+
+
+def test_multiply_and_rotate_match_scipy():
+    a, b = ROTS[:100], ROTS[100:]
+    assert same_rotation(quat.multiply(a.as_quat(), b.as_quat()), (a * b).as_quat())
+    v = RNG.normal(size=(100, 3))
+    assert np.allclose(quat.rotate(a.as_quat(), v), a.apply(v), atol=1e-12)
+    assert np.allclose(quat.rotate(quat.conjugate(a.as_quat()), v), a.inv().apply(v), atol=1e-12)
+
+
+def test_rotvec_round_trip_matches_scipy_including_small_angles():
+    rv = np.vstack([ROTS.as_rotvec(), [[1e-10, 0, 0], [0, 0, 0], [0, 2e-9, -1e-9]]])
+    assert same_rotation(quat.from_rotvec(rv), Rotation.from_rotvec(rv).as_quat())
+    assert np.allclose(quat.to_rotvec(Rotation.from_rotvec(rv).as_quat()), rv, atol=1e-12)
+
+
+def test_rpy_matches_scipy_extrinsic_xyz():
+    rpy = ROTS.as_euler("xyz")
+    assert same_rotation(quat.from_rpy(rpy[:, 0], rpy[:, 1], rpy[:, 2]), ROTS.as_quat())
+    assert np.allclose(quat.to_rpy(ROTS.as_quat()), rpy, atol=1e-9)
+
+
+def test_slerp_matches_scipy():
+    key = Rotation.from_quat([ROTS[0].as_quat(), ROTS[1].as_quat()])
+    slerp = Slerp([0.0, 1.0], key)
+    for f in (0.0, 0.25, 0.5, 0.9, 1.0):
+        assert same_rotation(quat.slerp(ROTS[0].as_quat(), ROTS[1].as_quat(), f), slerp([f]).as_quat()[0])
+
+
+def test_wrap_angle():
+    assert np.allclose(quat.wrap_angle(np.array([np.pi + 0.1, -np.pi - 0.1, 7.0])), [-np.pi + 0.1, np.pi - 0.1, 7.0 - 2 * np.pi])
+
+
+def test_normalize_rejects_zero_quaternion():
+    with pytest.raises(InputError, match="zero or non-finite"):
+        quat.normalize([0, 0, 0, 0])
+
+
+def random_transform(i):
+    return Transform(RNG.normal(size=3) * 5, ROTS[i].as_quat())
+
+
+def test_transform_compose_inverse_apply_against_matrices():
+    for i in range(20):
+        a, b = random_transform(i), random_transform(i + 50)
+        assert np.allclose((a @ b).as_matrix(), a.as_matrix() @ b.as_matrix(), atol=1e-12)
+        assert np.allclose(a.inverse().as_matrix(), np.linalg.inv(a.as_matrix()), atol=1e-12)
+        p = RNG.normal(size=(5, 3))
+        homogeneous = np.c_[p, np.ones(5)] @ a.as_matrix().T
+        assert np.allclose(a.apply(p), homogeneous[:, :3], atol=1e-12)
+        assert np.allclose(a.inverse().apply(a.apply(p)), p, atol=1e-12)
+        assert np.allclose(Transform.from_matrix(a.as_matrix()).as_matrix(), a.as_matrix(), atol=1e-12)
+
+
+def test_transform_interpolation_matches_scipy_slerp_and_lerp():
+    a, b = random_transform(3), random_transform(4)
+    mid = a.interpolate(b, 0.3)
+    assert np.allclose(mid.translation, 0.7 * a.translation + 0.3 * b.translation)
+    expected = Slerp([0, 1], Rotation.from_quat([a.rotation, b.rotation]))([0.3]).as_quat()[0]
+    assert same_rotation(mid.rotation, expected)
+
+
+def test_transform_rejects_bad_values():
+    with pytest.raises(InputError, match="non-finite"):
+        Transform([np.nan, 0, 0], [0, 0, 0, 1])
+    with pytest.raises(InputError, match="3 values"):
+        Transform([0, 0], [0, 0, 0, 1])
+    with pytest.raises(InputError, match="orthonormal"):
+        Transform.from_matrix(np.diag([2.0, 1, 1, 1]))
