@@ -3,15 +3,20 @@ VENV := .venv
 PY := $(VENV)/bin/python
 OUT ?= out/run
 
-.PHONY: bootstrap run test bench clean
+.PHONY: bootstrap bootstrap-ros run test bench clean
 
 bootstrap:
 	@bash tools/bootstrap.sh
 
+# .venv-ros: real rclpy (PyPI wheels) and the generated message packages, kept apart from .venv
+# because the ROS wheels re-execute Python through a .pth hook.
+bootstrap-ros:
+	@bash tools/bootstrap_ros.sh
+
 run: bootstrap
 	$(PY) -m fusion run --out $(OUT)
 
-test: bootstrap
+test: bootstrap bootstrap-ros
 	$(PY) -m pytest -q
 
 bench: bootstrap

@@ -103,6 +103,8 @@ class ImuConfig(SensorBase):
     accel_bias_instability: NonNegative = 3.9e-4    # m/s^2
     gyro_bias_correlation_s: Positive = 300.0
     accel_bias_correlation_s: Positive = 300.0
+    gyro_bias_turn_on: NonNegative = 1.7e-3         # rad/s, std of the bias at power-on (0.1 deg/s)
+    accel_bias_turn_on: NonNegative = 2.0e-2        # m/s^2, std of the bias at power-on (2 mg)
 
 
 class GnssConfig(SensorBase):
@@ -112,6 +114,7 @@ class GnssConfig(SensorBase):
     velocity_std_mps: NonNegative = 0.1
     outlier_probability: Probability = 0.01
     outlier_magnitude_m: NonNegative = 25.0
+    reports_velocity: bool = False                  # the fix carries an ENU velocity (e.g. from Doppler)
 
 
 SensorConfig = Annotated[

@@ -1,0 +1,1 @@
+"""Synthetic scenarios with ground truth: ego trajectories, traffic, and sensor models."""

@@ -1,0 +1,179 @@
+"""Traffic dynamics: every agent drives along its route with the Intelligent Driver Model (Treiber et
+al. 2000), following whatever is ahead of it, slowing for curves, stopping at red signals and for
+its unscheduled stop, all agents stepped together as arrays.
+
+Within a step the acceleration is constant, so positions at any instant are exact (ballistic):
+s(t_k + tau) = s_k + v_k tau + a_k tau^2 / 2. Sensors sample the history at their own stamps.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from datasets.simulation.paths import PathSet
+from datasets.simulation.population import Population
+from datasets.simulation.road import RoadLayout
+from datasets.simulation.world import WorldState
+from fusion.core.classes import ObjectClass
+from fusion.core.quaternion import wrap_angle
+
+STEP_S = 0.1
+LOOKAHEAD_M = 60.0
+MAX_BRAKE_MPS2 = 9.0
+MIN_GAP_M = 0.1
+
+# IDM parameters per class: max acceleration, comfortable deceleration [m/s^2], standstill gap [m],
+# time headway [s], lateral acceleration accepted in curves [m/s^2].
+IDM = {
+    ObjectClass.CAR: (1.5, 2.0, 2.0, 1.2, 2.0),
+    ObjectClass.BICYCLE: (1.0, 1.5, 1.5, 1.0, 1.5),
+    ObjectClass.PEDESTRIAN: (0.8, 1.5, 0.6, 0.5, 3.0),
+}
+# follows[a, b]: does an agent of class a yield to one of class b ahead of it? Pedestrians only keep
+# their distance to pedestrians; vehicles yield to everyone.
+_CLASS_SLOT = {ObjectClass.CAR: 0, ObjectClass.BICYCLE: 1, ObjectClass.PEDESTRIAN: 2}
+FOLLOWS = np.array([[1, 1, 1], [1, 1, 1], [0, 0, 1]], dtype=bool)
+
+
+def _curve_speed_limit(population: Population, paths: PathSet) -> np.ndarray:
+    """Per path sample, the speed from which the agent can still brake comfortably to the speed its
+    lateral-acceleration limit allows in every curve ahead (concatenated over paths)."""
+    limits = []
+    for agent, route in enumerate(population.routes):
+        _, brake, _, _, lateral = IDM[ObjectClass(population.classes[agent])]
+        path = route.path
+        v_curve_sq = lateral / np.maximum(np.abs(path.curvature), 1e-6)
+        ahead = np.minimum.accumulate((v_curve_sq + 2 * brake * path.arc_length)[::-1])[::-1]
+        limits.append(np.sqrt(np.maximum(ahead - 2 * brake * path.arc_length, 0.0)))
+    return np.concatenate(limits)
+
+
+@dataclass
+class TrafficHistory:
+    """Arc length s, speed v (K+1, N) at t_k = k * STEP_S, acceleration a (K, N) held over each step,
+    and which agents are on the road (K+1, N)."""
+
+    population: Population
+    paths: PathSet
+    s: np.ndarray
+    v: np.ndarray
+    a: np.ndarray
+    active: np.ndarray
+
+    @property
+    def duration_s(self) -> float:
+        return (len(self.s) - 1) * STEP_S
+
+    def _kinematics(self, t: float) -> tuple[int, np.ndarray, np.ndarray]:
+        k = int(np.clip(np.floor(t / STEP_S + 1e-9), 0, len(self.a) - 1))
+        tau = t - k * STEP_S
+        return k, self.s[k] + self.v[k] * tau + 0.5 * self.a[k] * tau**2, self.v[k] + self.a[k] * tau
+
+    def world_at(self, t: float) -> WorldState:
+        """The road users (the ego excluded) on the road at t seconds after the start."""
+        k, s, v = self._kinematics(t)
+        agents = np.flatnonzero(self.active[k])
+        agents = agents[agents > 0]
+        pop = self.population
+        xy, heading = self.paths.evaluate(pop.route_index[agents], s[agents])
+        sizes = pop.sizes[agents]
+        centers = np.column_stack([xy, 0.5 * sizes[:, 2]])
+        velocities = np.column_stack([v[agents] * np.cos(heading), v[agents] * np.sin(heading), np.zeros(len(agents))])
+        return WorldState(agents.astype(np.int64), pop.classes[agents], centers, velocities, wrap_angle(heading), sizes)
+
+    def ego_waypoints(self) -> tuple[np.ndarray, np.ndarray]:
+        """Times (K+1,) and ego base_link positions (K+1, 3) in the map frame, at every step."""
+        xy, _ = self.paths.evaluate(np.zeros(len(self.s), dtype=int), self.s[:, 0])
+        return np.arange(len(self.s)) * STEP_S, np.column_stack([xy, np.zeros(len(xy))])
+
+
+def simulate_traffic(population: Population, paths: PathSet, road: RoadLayout, duration_s: float) -> TrafficHistory:
+    """Step all agents with IDM for duration_s (plus one step, so every stamp in [0, duration] is covered)."""
+    n = len(population)
+    steps = int(np.ceil(duration_s / STEP_S)) + 1
+    pop = population
+    params = np.array([IDM[ObjectClass(c)] for c in pop.classes])
+    a_max, b_comf, s0, headway = params[:, 0], params[:, 1], params[:, 2], params[:, 3]
+    slot = np.array([_CLASS_SLOT[ObjectClass(c)] for c in pop.classes])
+    follows = FOLLOWS[slot[:, None], slot[None, :]] & ~np.eye(n, dtype=bool)
+    half_length, half_width = 0.5 * pop.sizes[:, 0], 0.5 * pop.sizes[:, 1]
+    speed_limit = _curve_speed_limit(pop, paths)
+    n_stops = max(len(r.stops) for r in pop.routes)
+    stops = np.full((n, max(n_stops, 1), 3), np.inf)
+    for i, route in enumerate(pop.routes):
+        stops[i, :len(route.stops)] = route.stops
+    entry_xy, _ = paths.evaluate(pop.route_index, np.zeros(n))
+    pedestrian = pop.classes == ObjectClass.PEDESTRIAN
+    entry_clearance = np.where(pedestrian, 1.5, 12.0)
+
+    s = np.where(np.isnan(pop.initial_s), 0.0, pop.initial_s)
+    v = np.where(pop.release_time > 0, 0.0, pop.desired_speed)
+    active = ~np.isnan(pop.initial_s)
+    done = np.zeros(n, dtype=bool)
+    stop_begin = np.full(n, np.nan)
+    S, V, A, ACTIVE = [s.copy()], [v.copy()], [], [active.copy()]
+
+    for k in range(steps - 1):
+        t = k * STEP_S
+        xy, heading = paths.evaluate(pop.route_index, s)
+        direction = np.column_stack([np.cos(heading), np.sin(heading)])
+        centre = xy + pop.ref_offset[:, None] * direction
+
+        pending = np.flatnonzero(~active & ~done & (pop.spawn_time <= t))
+        if pending.size:
+            others = centre[active]
+            for i in pending:  # enter only where the road end is clear
+                if not len(others) or np.min(np.linalg.norm(others - entry_xy[i], axis=1)) > entry_clearance[i]:
+                    active[i] = True
+                    others = np.vstack([others, entry_xy[i]])
+
+        # leader: nearest agent ahead in the own lane (lateral overlap), not oncoming
+        rel = centre[None, :, :] - centre[:, None, :]
+        lon = np.einsum("ijk,ik->ij", rel, direction)
+        lat = rel[..., 0] * -direction[:, 1:2] + rel[..., 1] * direction[:, 0:1]
+        cos_rel = direction @ direction.T
+        ahead = (active[:, None] & active[None, :] & follows & (lon > 0) & (lon < LOOKAHEAD_M)
+                 & (np.abs(lat) < half_width[:, None] + half_width[None, :] + 0.4) & (cos_rel > -0.5))
+        gaps = np.where(ahead, lon - half_length[:, None] - half_length[None, :], np.inf)
+        leader = np.argmin(gaps, axis=1)
+        gap = gaps[np.arange(n), leader]
+        lead_speed = np.where(np.isfinite(gap), v[leader] * cos_rel[np.arange(n), leader], 0.0)
+
+        # signal stops and unscheduled stops act as standing obstacles at the stop line
+        front = s + pop.ref_offset + half_length
+        to_line = stops[:, :, 0] - front[:, None]
+        green_left = road.green_remaining(np.where(np.isfinite(stops[:, :, 1]), stops[:, :, 1], 0), t)
+        may_go = green_left > np.maximum(stops[:, :, 2], 1e-9)
+        cannot_stop = ~pedestrian[:, None] & (v[:, None] ** 2 / (2 * 2 * b_comf[:, None]) > to_line + 0.5)
+        blocking = (to_line > -1.0) & ~may_go & ~cannot_stop
+        signal_gap = np.where(blocking, to_line, np.inf).min(axis=1)
+        at_stop = (pop.stop_s - front > -1.0) & (pop.stop_s - front < s0 + 1.0) & (v < 0.2) & np.isnan(stop_begin)
+        stop_begin[at_stop] = t
+        stop_holds = (pop.stop_s - front > -1.0) & ~(t >= stop_begin + pop.stop_duration)
+        stop_gap = np.where(stop_holds, pop.stop_s - front, np.inf)
+        obstacle_gap = np.minimum(signal_gap, stop_gap)
+        use_obstacle = obstacle_gap < gap
+        gap = np.where(use_obstacle, obstacle_gap, gap)
+        lead_speed = np.where(use_obstacle, 0.0, lead_speed)
+
+        # IDM acceleration
+        i_path, f_path = paths.locate(pop.route_index, s)
+        desired = np.maximum(np.minimum(pop.desired_speed, PathSet.interpolate(speed_limit, i_path, f_path)), 0.1)
+        dynamic_gap = s0 + np.maximum(0.0, v * headway + v * (v - lead_speed) / (2 * np.sqrt(a_max * b_comf)))
+        interaction = np.where(np.isfinite(gap), (dynamic_gap / np.maximum(gap, MIN_GAP_M)) ** 2, 0.0)
+        acc = a_max * (1.0 - (v / desired) ** 4 - interaction)
+        acc = np.where(t < pop.release_time, -MAX_BRAKE_MPS2, acc)
+        acc = np.maximum(np.clip(acc, -MAX_BRAKE_MPS2, a_max), -v / STEP_S)  # never reverse
+        acc[~active] = 0.0
+
+        s = s + v * STEP_S + 0.5 * acc * STEP_S**2
+        v = v + acc * STEP_S
+        finished = active & (s >= paths.lengths[pop.route_index])
+        done |= finished
+        active = active & ~finished
+        A.append(acc)
+        S.append(s.copy())
+        V.append(v.copy())
+        ACTIVE.append(active.copy())
+    return TrafficHistory(pop, paths, np.array(S), np.array(V), np.array(A), np.array(ACTIVE))

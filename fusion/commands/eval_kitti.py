@@ -1,0 +1,69 @@
+"""`taishan eval kitti`: track every sequence of a KITTI tracking folder, write KITTI results, score
+them with TrackEval (2D HOTA/CLEAR/Identity, 3D MOTA at IoU 0.25), print a table, write JSON and plots."""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from fusion.core.errors import InputError
+
+SENSORS = ("lidar", "lidar+camera")
+
+
+def _classes(text: str) -> list[str]:
+    from datasets.kitti.layout import LIDAR_CLASSES
+
+    names = [c.strip() for c in text.split(",") if c.strip()]
+    canonical = {c.lower(): c for c in LIDAR_CLASSES}
+    unknown = [c for c in names if c.lower() not in canonical]
+    if not names or unknown:
+        raise argparse.ArgumentTypeError(f"unknown class(es) {unknown or text!r}; choose from {','.join(LIDAR_CLASSES)}")
+    return list(dict.fromkeys(canonical[c.lower()] for c in names))
+
+
+def register(groups) -> None:
+    from fusion.config.loader import config_dir
+
+    parser = groups.add_to_group(
+        "eval", "kitti", "track and score KITTI tracking sequences (PointRCNN lidar boxes, RRC camera boxes)",
+        description=__doc__)
+    parser.add_argument("--data", required=True, type=Path, help="folder laid out like kitti-tracking/train (seqmap.txt, label_02, calib, det_pointrcnn, det_rrc2d)")
+    parser.add_argument("--out", required=True, type=Path, help="output folder: data/SSSS.txt results, plots, summary")
+    parser.add_argument("--classes", type=_classes, default="Car,Pedestrian", help="comma-separated: Car, Pedestrian, Cyclist")
+    parser.add_argument("--sensors", choices=SENSORS, default="lidar+camera", help="lidar boxes alone, or fused with camera boxes")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="write the per-class summary as JSON")
+    parser.add_argument("--config", type=Path, default=config_dir() / "kitti.yaml", help="KITTI pipeline and tracker parameters")
+    parser.add_argument("--plot-seq", metavar="SSSS", help="sequence for the bird's-eye-view plot (default: the first)")
+    parser.add_argument("--no-3d", action="store_true", help="skip the 3D-IoU scoring (faster)")
+    parser.set_defaults(func=run)
+
+
+def _table(figures: dict[str, dict[str, Any]], sensors: str) -> str:
+    columns = [("HOTA", "{:.2f}"), ("DetA", "{:.2f}"), ("AssA", "{:.2f}"), ("MOTA", "{:.2f}"), ("IDSW", "{}"),
+               ("IDF1", "{:.2f}"), ("MOTA_3d", "{:.2f}"), ("IDSW_3d", "{}"), ("fps", "{:.0f}")]
+    header = f"{'class':<11}" + "".join(f"{name:>9}" for name, _ in columns)
+    lines = [f"KITTI tracking, sensors: {sensors}", header, "-" * len(header)]
+    for cls, fig in figures.items():
+        cells = [fmt.format(fig[name]) if name in fig else "-" for name, fmt in columns]
+        lines.append(f"{cls:<11}" + "".join(f"{c:>9}" for c in cells))
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    from datasets.kitti.evaluation import evaluate
+
+    if not args.data.is_dir():
+        raise InputError(str(args.data), "KITTI data folder not found")
+    summary = evaluate(args.data, args.out, args.classes, args.sensors == "lidar+camera", args.config,
+                       plot_sequence=args.plot_seq, with_3d=not args.no_3d)
+    print(_table(summary["classes"], args.sensors))
+    for path in summary["plots"]:
+        print(f"plot: {path}")
+    print(f"results: {args.out / 'data'}")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(summary, indent=2) + "\n")
+        print(f"wrote {args.json}")
+    return 0

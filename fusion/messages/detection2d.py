@@ -1,0 +1,81 @@
+"""vision_msgs/Detection2DArray -> CameraDetections.
+
+Each Detection2D has a bbox (centre, size_x, size_y, rotation theta) and a list of class
+hypotheses (class_id string, score); the best-scoring hypothesis gives the class. Both message
+generations are read: vision_msgs >= 4 (bbox.center.position.x, results[i].hypothesis.class_id)
+and the older one (bbox.center.x, results[i].id / score). A class_id is an ObjectClass value
+('1') or a name in any spelling ObjectClass.parse knows ('car', 'person'); detections of other
+classes (a COCO 'traffic light') are not road users: they are skipped and counted per class.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import numpy as np
+
+from fusion.core.classes import ObjectClass
+from fusion.core.errors import InputError
+from fusion.core.measurements import CameraDetections
+from fusion.messages.header import header_frame_id, header_stamp_ns
+
+
+def _centre(bbox: Any) -> tuple[float, float, float]:
+    centre = bbox.center
+    point = getattr(centre, "position", centre)
+    return float(point.x), float(point.y), float(getattr(centre, "theta", 0.0))
+
+
+def _best_hypothesis(results: Any) -> tuple[str, float] | None:
+    best = None
+    for result in results:
+        hypothesis = getattr(result, "hypothesis", result)
+        class_id = getattr(hypothesis, "class_id", None)
+        if class_id is None:
+            class_id = getattr(hypothesis, "id")
+        score = float(hypothesis.score)
+        if best is None or score > best[1]:
+            best = (str(class_id), score)
+    return best
+
+
+def _object_class(class_id: str) -> ObjectClass | None:
+    text = class_id.strip()
+    if text.isdigit():
+        return ObjectClass(int(text)) if int(text) in ObjectClass._value2member_map_ else None
+    try:
+        return ObjectClass.parse(text)
+    except InputError:
+        return None
+
+
+def to_camera_detections(msg: Any, sensor_id: str, topic: str = "") -> tuple[CameraDetections, Counter]:
+    """The array's detections as axis-aligned pixel boxes x1, y1, x2, y2 (a rotated bbox becomes the
+    box enclosing it), and a Counter of skipped detections per class_id (no hypothesis counts as '')."""
+    where = f"Detection2DArray on {topic!r}" if topic else "Detection2DArray"
+    stamp_ns = header_stamp_ns(msg.header, where)
+    frame_id = header_frame_id(msg.header, where)
+    source = f"{where} (frame {frame_id!r})"
+    boxes, classes, scores, skipped = [], [], [], Counter()
+    for index, detection in enumerate(msg.detections):
+        try:
+            cx, cy, theta = _centre(detection.bbox)
+            half = np.array([float(detection.bbox.size_x), float(detection.bbox.size_y)]) / 2
+            best = _best_hypothesis(detection.results)
+        except AttributeError as exc:
+            raise InputError(source, f"detection {index} is not a vision_msgs/Detection2D: {exc}") from None
+        if not np.all(np.isfinite([cx, cy, theta, *half])) or np.any(half < 0):
+            raise InputError(source, f"detection {index} has a non-finite or negative bbox "
+                                     f"(centre {cx}, {cy}, size {2 * half[0]} x {2 * half[1]}, theta {theta})")
+        object_class = _object_class(best[0]) if best else None
+        if object_class is None:
+            skipped[best[0] if best else ""] += 1
+            continue
+        c, s = abs(np.cos(theta)), abs(np.sin(theta))
+        extent = np.array([c * half[0] + s * half[1], s * half[0] + c * half[1]])
+        boxes.append([cx - extent[0], cy - extent[1], cx + extent[0], cy + extent[1]])
+        classes.append(int(object_class))
+        scores.append(best[1])
+    detections = CameraDetections(stamp_ns, frame_id, sensor_id, boxes=np.asarray(boxes, dtype=float).reshape(-1, 4),
+                                  classes=np.asarray(classes, dtype=np.int64), scores=np.asarray(scores, dtype=float))
+    return detections, skipped

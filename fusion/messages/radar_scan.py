@@ -1,0 +1,38 @@
+"""radar_msgs/RadarScan -> RadarDetections.
+
+RadarScan (ros-perception/radar_msgs) carries `header` and `returns`, a list of RadarReturn with
+range [m], azimuth and elevation [rad, REP 103], doppler_velocity [m/s, radial, positive = moving
+away] and amplitude [dB]. Non-finite returns are dropped and counted; an empty scan is valid.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from fusion.core.errors import InputError
+from fusion.core.measurements import RadarDetections
+from fusion.messages.header import header_frame_id, header_stamp_ns
+
+RETURN_FIELDS = ("range", "azimuth", "elevation", "doppler_velocity", "amplitude")
+
+
+def to_radar_detections(msg: Any, sensor_id: str, topic: str = "") -> tuple[RadarDetections, int]:
+    """The scan's returns as RadarDetections (amplitude becomes rcs), and the number of returns
+    dropped because a value was NaN or infinite (or the range negative)."""
+    where = f"RadarScan on {topic!r}" if topic else "RadarScan"
+    stamp_ns = header_stamp_ns(msg.header, where)
+    frame_id = header_frame_id(msg.header, where)
+    source = f"{where} (frame {frame_id!r})"
+    returns = getattr(msg, "returns", None)
+    if returns is None:
+        raise InputError(source, "message has no 'returns' field (is it a radar_msgs/RadarScan?)")
+    try:
+        table = np.array([[getattr(r, name) for name in RETURN_FIELDS] for r in returns], dtype=float).reshape(-1, 5)
+    except AttributeError as exc:
+        raise InputError(source, f"a return lacks a RadarReturn field: {exc}") from None
+    keep = np.all(np.isfinite(table), axis=1) & (table[:, 0] >= 0)
+    table = table[keep]
+    detections = RadarDetections(stamp_ns, frame_id, sensor_id, range=table[:, 0], azimuth=table[:, 1],
+                                 elevation=table[:, 2], range_rate=table[:, 3], rcs=table[:, 4])
+    return detections, int(len(keep) - np.count_nonzero(keep))
