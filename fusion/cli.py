@@ -16,11 +16,15 @@ from fusion.core.errors import TaishanError
 # Modules under fusion.commands, in the order their commands appear in --help.
 COMMAND_MODULES = (
     "bench",
+    "show_vod", "eval_vod", "bench_lidar",
+    "simulate",
+    "convert", "replay", "bench_replay",
 )
 
 GROUP_HELP = {
     "eval": "score the pipeline on simulated or real data",
     "bench": "measure speed; prints figures and ratios against a baseline measured in the same run",
+    "convert": "convert simulations and datasets to rosbag2 bags",
 }
 
 Benchmark = Callable[[argparse.Namespace], dict[str, Any]]

@@ -1,7 +1,8 @@
 """One KITTI tracking sequence's inputs, read once and served frame by frame as Taishan measurements.
 
 Frames are 10 Hz (KITTI's velodyne rate): frame k has stamp k * 100 ms. Lidar boxes come out in
-KITTI_FRAME (REP 103 axes); camera boxes in pixels of the left colour camera (P2).
+LIDAR_FRAME, which coincides with KITTI_FRAME (REP 103 axes); camera boxes in pixels of the left
+colour camera (P2).
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import numpy as np
 
 from datasets.kitti.calibration import KittiCalibration, read_calibration
 from datasets.kitti.detections import ImageDetections, read_pointrcnn, read_rrc
-from datasets.kitti.frames import KITTI_FRAME, kitti_to_flu_boxes
+from datasets.kitti.frames import kitti_to_flu_boxes
 from datasets.kitti.layout import CAMERA_CLASSES, LIDAR_CLASSES, KittiLayout, SequenceEntry
 from datasets.kitti.objects import KittiObjects
 from fusion.core.classes import ObjectClass
@@ -20,6 +21,7 @@ from fusion.core.measurements import Boxes3D, CameraDetections
 
 FRAME_PERIOD_NS = 100_000_000
 LIDAR_SENSOR = "lidar_pointrcnn"
+LIDAR_FRAME = "kitti_pointrcnn"   # PointRCNN's output frame: KITTI_FRAME itself (identity mount)
 CAMERA_SENSOR = "camera_rrc"
 CAMERA_FRAME = "kitti_camera_2"
 
@@ -71,16 +73,21 @@ class KittiSequence:
     def n_frames(self) -> int:
         return self.entry.n_frames
 
-    def lidar_boxes(self, frame: int) -> Boxes3D:
-        """PointRCNN boxes of one frame in KITTI_FRAME (scores as the detector gave them)."""
+    def lidar_boxes(self, frame: int, label: int | None = None) -> Boxes3D:
+        """PointRCNN boxes of one frame (of one ObjectClass `label`, or all) in KITTI_FRAME, with the
+        detector's scores."""
         rows = self._lidar_rows[frame]
-        return Boxes3D(stamp_ns=frame_stamp_ns(frame), frame_id=KITTI_FRAME, sensor_id=LIDAR_SENSOR,
+        if label is not None:
+            rows = rows[self._lidar_classes[rows] == label]
+        return Boxes3D(stamp_ns=frame_stamp_ns(frame), frame_id=LIDAR_FRAME, sensor_id=LIDAR_SENSOR,
                        centers=self._centers[rows], sizes=self._sizes[rows], yaws=self._yaws[rows],
                        classes=self._lidar_classes[rows], scores=self.lidar.scores[rows])
 
-    def camera_boxes(self, frame: int) -> CameraDetections:
-        """RRC boxes of one frame (pixels of the left colour image)."""
+    def camera_boxes(self, frame: int, label: int | None = None) -> CameraDetections:
+        """RRC boxes of one frame (of one ObjectClass `label`, or all) in pixels of the left colour image."""
         rows = self._camera_rows[frame]
+        if label is not None:
+            rows = rows[self._cam_classes[rows] == label]
         return CameraDetections(stamp_ns=frame_stamp_ns(frame), frame_id=CAMERA_FRAME, sensor_id=CAMERA_SENSOR,
                                 boxes=self._cam_boxes[rows], classes=self._cam_classes[rows], scores=self._cam_scores[rows])
 

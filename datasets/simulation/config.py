@@ -53,9 +53,9 @@ class TrafficConfig(StrictModel):
     """Road users: how many of each class, how they move. `initial_fraction` of them are on the roads
     at the start; the others enter at the road ends at random times during the scenario."""
 
-    cars: Count = 18
-    pedestrians: Count = 12
-    cyclists: Count = 5
+    cars: Count = 24
+    pedestrians: Count = 16
+    cyclists: Count = 6
     initial_fraction: Probability = 0.7
     turn_probability: Probability = 0.3
     lane_change_probability: Probability = 0.3
@@ -90,6 +90,7 @@ class ScenarioConfig(StrictModel):
     start_time_s: Annotated[int, Field(ge=0)] = 1_700_000_000   # ROS time of the first stamp
     truth_rate_hz: Annotated[float, Field(gt=0.0, le=100.0)] = 10.0
     lidar_points: bool = False                                  # ray-cast point clouds (costly); boxes are always made
+    earth_rotation: bool = False                                # the IMU senses the Earth's rotation (15 deg/h)
     origin: OriginConfig = OriginConfig()
     road: RoadConfig = RoadConfig()
     traffic: TrafficConfig = TrafficConfig()

@@ -118,11 +118,12 @@ def simulate_imu(
     sensor_id: str = "imu",
 ) -> list[ImuSample]:
     """ImuSample messages (IMU frame, acquisition stamps) for the whole trajectory."""
-    r = imu_readings(trajectory, imu_config, imu_mount, rng, earth_rotation_origin)
-    return [
-        ImuSample(int(stamp), imu_config.frame_id, sensor_id, angular_velocity=g, linear_acceleration=a)
-        for stamp, g, a in zip(r.stamps_ns, r.gyro, r.accel)
-    ]
+    return imu_messages(imu_readings(trajectory, imu_config, imu_mount, rng, earth_rotation_origin), imu_config, sensor_id)
+
+
+def imu_messages(readings: ImuReadings, config: ImuConfig, sensor_id: str = "imu") -> list[ImuSample]:
+    return [ImuSample(int(stamp), config.frame_id, sensor_id, angular_velocity=g, linear_acceleration=a)
+            for stamp, g, a in zip(readings.stamps_ns, readings.gyro, readings.accel)]
 
 
 def _in_windows(times_s: np.ndarray, windows: Sequence[tuple[float, float]]) -> np.ndarray:
@@ -173,21 +174,24 @@ def simulate_gnss(
     sensor_id: str = "gnss",
 ) -> list[GnssFix]:
     """GnssFix messages (NavSatFix semantics, diagonal known covariance); NO_FIX during outages."""
-    r = gnss_readings(trajectory, gnss_config, rng, outages, mount)
-    lat, lon, alt = origin.to_geodetic(np.nan_to_num(r.measured_enu))
-    h2, v2 = gnss_config.horizontal_std_m**2, gnss_config.vertical_std_m**2
+    return gnss_messages(gnss_readings(trajectory, gnss_config, rng, outages, mount), gnss_config, origin, sensor_id)
+
+
+def gnss_messages(readings: GnssReadings, config: GnssConfig, origin: GeodeticOrigin, sensor_id: str = "gnss") -> list[GnssFix]:
+    lat, lon, alt = origin.to_geodetic(np.nan_to_num(readings.measured_enu))
+    h2, v2 = config.horizontal_std_m**2, config.vertical_std_m**2
     covariance = np.diag([h2, h2, v2])
     fixes = []
-    for k, stamp in enumerate(r.stamps_ns):
-        if not r.has_fix[k]:
-            fixes.append(GnssFix(int(stamp), gnss_config.frame_id, sensor_id, latitude_deg=float("nan"),
+    for k, stamp in enumerate(readings.stamps_ns):
+        if not readings.has_fix[k]:
+            fixes.append(GnssFix(int(stamp), config.frame_id, sensor_id, latitude_deg=float("nan"),
                                  longitude_deg=float("nan"), altitude_m=float("nan"),
                                  position_covariance=np.zeros((3, 3)), status=GnssStatus.NO_FIX))
             continue
-        fixes.append(GnssFix(int(stamp), gnss_config.frame_id, sensor_id, latitude_deg=float(lat[k]),
+        fixes.append(GnssFix(int(stamp), config.frame_id, sensor_id, latitude_deg=float(lat[k]),
                              longitude_deg=float(lon[k]), altitude_m=float(alt[k]), position_covariance=covariance,
                              covariance_type=CovarianceType.DIAGONAL_KNOWN, status=GnssStatus.FIX,
-                             velocity_enu=None if r.velocity_enu is None else r.velocity_enu[k]))
+                             velocity_enu=None if readings.velocity_enu is None else readings.velocity_enu[k]))
     return fixes
 
 

@@ -26,18 +26,18 @@ def azimuth_extent(origin_xy: np.ndarray, corners_xy: np.ndarray) -> tuple[np.nd
     return az_centre, offsets.min(axis=1), offsets.max(axis=1), np.linalg.norm(rel, axis=2).min(axis=1)
 
 
-def visible_fraction(origin: np.ndarray, world: WorldState) -> np.ndarray:
-    """Share (N,) of each box's silhouette, as seen from `origin` (map frame), hidden by no nearer box."""
+def hidden_heights(origin: np.ndarray, world: WorldState) -> np.ndarray:
+    """(N, RAYS_PER_OBJECT): for a fan of rays across each box's azimuth interval seen from `origin`
+    (map frame), the map height up to which nearer boxes hide it (-inf where nothing does)."""
     n = len(world)
     if n == 0:
-        return np.zeros(0)
+        return np.zeros((0, RAYS_PER_OBJECT))
     origin = np.asarray(origin, dtype=float)
     corners = world.corners()[:, :4, :2]                              # bottom face is the footprint
     az, lo, hi, near = azimuth_extent(origin[:2], corners)
     centre_range = np.linalg.norm(world.centers[:, :2] - origin[:2], axis=1)
     inside = (hi - lo) > np.pi                                         # the sensor stands inside this footprint
     top = world.centers[:, 2] + 0.5 * world.sizes[:, 2]
-    bottom = world.centers[:, 2] - 0.5 * world.sizes[:, 2]
     fan = (np.arange(RAYS_PER_OBJECT) + 0.5) / RAYS_PER_OBJECT
     rays = az[:, None] + lo[:, None] + fan[None, :] * (hi - lo)[:, None]          # (N, K)
     rel = wrap_angle(rays[:, :, None] - az[None, None, :])                        # (N, K, M) ray vs occluder
@@ -46,9 +46,16 @@ def visible_fraction(origin: np.ndarray, world: WorldState) -> np.ndarray:
     covers &= nearer[:, None, :]
     # height of the sight line over occluder m's top edge, extended to the target's distance
     line = origin[2] + (top[None, :] - origin[2]) * centre_range[:, None] / np.maximum(near[None, :], 1e-3)
-    hidden_to = np.where(covers, line[:, None, :], -np.inf).max(axis=2)          # (N, K)
-    height = np.maximum(top - bottom, 1e-6)
-    share = np.clip((top[:, None] - np.maximum(hidden_to, bottom[:, None])) / height[:, None], 0.0, 1.0)
-    fraction = share.mean(axis=1)
-    fraction[inside] = 1.0
-    return fraction
+    hidden = np.where(covers, line[:, None, :], -np.inf).max(axis=2)
+    hidden[inside] = -np.inf
+    return hidden
+
+
+def visible_fraction(origin: np.ndarray, world: WorldState) -> np.ndarray:
+    """Share (N,) of each box's silhouette, seen from `origin` (map frame), hidden by no nearer box."""
+    if not len(world):
+        return np.zeros(0)
+    top = world.centers[:, 2] + 0.5 * world.sizes[:, 2]
+    bottom = world.centers[:, 2] - 0.5 * world.sizes[:, 2]
+    visible_from = np.maximum(hidden_heights(origin, world), bottom[:, None])
+    return np.clip((top[:, None] - visible_from) / np.maximum(top - bottom, 1e-6)[:, None], 0.0, 1.0).mean(axis=1)

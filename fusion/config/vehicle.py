@@ -60,6 +60,8 @@ class CameraConfig(SensorBase):
     box_noise_px: NonNegative = 3.0
     false_positives_per_frame: NonNegative = 0.2
     min_box_height_px: NonNegative = 10.0
+    min_visible_fraction: Probability = 0.3          # share of the silhouette not occluded, for a detection
+    class_confusion_probability: Probability = 0.02  # a detection reports another class
 
 
 class RadarConfig(SensorBase):
@@ -75,6 +77,7 @@ class RadarConfig(SensorBase):
     rcs_std_dbsm: NonNegative = 2.0
     detection_probability: Probability = 0.85
     clutter_per_scan: NonNegative = 4.0
+    min_visible_fraction: Probability = 0.3          # share of the silhouette not occluded, for returns
 
 
 class LidarConfig(SensorBase):
@@ -91,6 +94,7 @@ class LidarConfig(SensorBase):
     box_yaw_std_deg: NonNegative = 3.0
     box_size_std_m: NonNegative = 0.1
     box_min_points: Annotated[int, Field(ge=1)] = 5
+    box_false_positives_per_frame: NonNegative = 0.1
 
 
 class ImuConfig(SensorBase):

@@ -6,21 +6,23 @@ from typing import Any
 import numpy as np
 
 from fusion.core.errors import InputError
-from fusion.messages.header import header_frame_id
+from fusion.messages.header import read_header
 from sensors.camera.pinhole import PinholeCamera
 
 
 def to_camera(msg: Any, rectified: bool = False, topic: str = "") -> PinholeCamera:
     """The camera model of a CameraInfo. rectified=True describes the rectified image (image_rect):
     the intrinsics come from P and there is no distortion; otherwise K and D (plumb_bob) describe
-    the raw image. An all-zero K (an uncalibrated camera) or an empty image is an InputError."""
-    where = f"CameraInfo on {topic!r}" if topic else "CameraInfo"
-    frame_id = header_frame_id(msg.header, where)
-    if rectified:
-        p = np.asarray(msg.p, dtype=float).reshape(-1)
-        if p.size != 12:
-            raise InputError(f"{where} (frame {frame_id!r})", f"P must have 12 values, got {p.size}")
-        k = p.reshape(3, 4)[:, :3]
-        return PinholeCamera.from_camera_info(int(msg.width), int(msg.height), k, None, "none", frame_id)
-    return PinholeCamera.from_camera_info(int(msg.width), int(msg.height), np.asarray(msg.k, dtype=float),
-                                          np.asarray(msg.d, dtype=float), str(msg.distortion_model), frame_id)
+    the raw image. An all-zero K (an uncalibrated camera) or an empty image is an InputError
+    naming the topic and frame."""
+    _, frame_id, source = read_header(msg, "CameraInfo", topic)
+    try:
+        if rectified:
+            p = np.asarray(msg.p, dtype=float).reshape(-1)
+            if p.size != 12:
+                raise InputError(source, f"P must have 12 values, got {p.size}")
+            return PinholeCamera.from_camera_info(int(msg.width), int(msg.height), p.reshape(3, 4)[:, :3], None, "none", frame_id)
+        return PinholeCamera.from_camera_info(int(msg.width), int(msg.height), np.asarray(msg.k, dtype=float),
+                                              np.asarray(msg.d, dtype=float), str(msg.distortion_model), frame_id)
+    except InputError as exc:
+        raise InputError(source, exc.reason) from None

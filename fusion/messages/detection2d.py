@@ -17,7 +17,7 @@ import numpy as np
 from fusion.core.classes import ObjectClass
 from fusion.core.errors import InputError
 from fusion.core.measurements import CameraDetections
-from fusion.messages.header import header_frame_id, header_stamp_ns
+from fusion.messages.header import read_header
 
 
 def _centre(bbox: Any) -> tuple[float, float, float]:
@@ -52,10 +52,7 @@ def _object_class(class_id: str) -> ObjectClass | None:
 def to_camera_detections(msg: Any, sensor_id: str, topic: str = "") -> tuple[CameraDetections, Counter]:
     """The array's detections as axis-aligned pixel boxes x1, y1, x2, y2 (a rotated bbox becomes the
     box enclosing it), and a Counter of skipped detections per class_id (no hypothesis counts as '')."""
-    where = f"Detection2DArray on {topic!r}" if topic else "Detection2DArray"
-    stamp_ns = header_stamp_ns(msg.header, where)
-    frame_id = header_frame_id(msg.header, where)
-    source = f"{where} (frame {frame_id!r})"
+    stamp_ns, frame_id, source = read_header(msg, "Detection2DArray", topic)
     boxes, classes, scores, skipped = [], [], [], Counter()
     for index, detection in enumerate(msg.detections):
         try:

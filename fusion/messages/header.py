@@ -30,3 +30,12 @@ def make_header(types: MessageTypes, stamp_ns: int, frame_id: str) -> Any:
     sec, nanosec = ns_to_ros_time(stamp_ns)
     stamp = types("builtin_interfaces/msg/Time")(sec=sec, nanosec=nanosec)
     return types("std_msgs/msg/Header")(stamp=stamp, frame_id=frame_id)
+
+
+def read_header(msg: Any, kind: str, topic: str = "") -> tuple[int, str, str]:
+    """A message's stamp (int ns), frame_id and the source text its errors should name,
+    e.g. "PointCloud2 on '/points' (frame 'lidar_top')"."""
+    where = f"{kind} on {topic!r}" if topic else kind
+    stamp_ns = header_stamp_ns(msg.header, where)
+    frame_id = header_frame_id(msg.header, where)
+    return stamp_ns, frame_id, f"{where} (frame {frame_id!r})"

@@ -16,7 +16,7 @@ import numpy as np
 from fusion.core.errors import InputError
 from fusion.core.measurements import LidarPointCloud, RadarDetections
 from fusion.core.time import ns_to_seconds
-from fusion.messages.header import MessageTypes, header_frame_id, header_stamp_ns, make_header
+from fusion.messages.header import MessageTypes, make_header, read_header
 from sensors.radar.cartesian import radar_detections_from_points
 
 # sensor_msgs/PointField datatype constants -> numpy type codes.
@@ -98,10 +98,7 @@ def _layout(msg: Any, source: str) -> np.dtype:
 
 def read_points(msg: Any, topic: str = "") -> DecodedCloud:
     """Decode every field of a PointCloud2 (organised clouds are flattened row by row)."""
-    where = f"PointCloud2 on {topic!r}" if topic else "PointCloud2"
-    stamp_ns = header_stamp_ns(msg.header, where)
-    frame_id = header_frame_id(msg.header, where)
-    source = f"{where} (frame {frame_id!r})"
+    stamp_ns, frame_id, source = read_header(msg, "PointCloud2", topic)
     height, width = int(msg.height), int(msg.width)
     point_step, row_step = int(msg.point_step), int(msg.row_step)
     dtype = _layout(msg, source)

@@ -12,7 +12,7 @@ import numpy as np
 
 from fusion.core.errors import InputError
 from fusion.core.measurements import RadarDetections
-from fusion.messages.header import header_frame_id, header_stamp_ns
+from fusion.messages.header import read_header
 
 RETURN_FIELDS = ("range", "azimuth", "elevation", "doppler_velocity", "amplitude")
 
@@ -20,10 +20,7 @@ RETURN_FIELDS = ("range", "azimuth", "elevation", "doppler_velocity", "amplitude
 def to_radar_detections(msg: Any, sensor_id: str, topic: str = "") -> tuple[RadarDetections, int]:
     """The scan's returns as RadarDetections (amplitude becomes rcs), and the number of returns
     dropped because a value was NaN or infinite (or the range negative)."""
-    where = f"RadarScan on {topic!r}" if topic else "RadarScan"
-    stamp_ns = header_stamp_ns(msg.header, where)
-    frame_id = header_frame_id(msg.header, where)
-    source = f"{where} (frame {frame_id!r})"
+    stamp_ns, frame_id, source = read_header(msg, "RadarScan", topic)
     returns = getattr(msg, "returns", None)
     if returns is None:
         raise InputError(source, "message has no 'returns' field (is it a radar_msgs/RadarScan?)")

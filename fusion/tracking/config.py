@@ -67,7 +67,8 @@ class InitialConfig(StrictModel):
     vertical_velocity_std_mps: Positive = 0.3
     acceleration_std_mps2: Positive = 2.0
     yaw_rate_std_rps: Positive = 0.5
-    yaw_std_rad: Positive = 1.0          # for detections without a heading (radar)
+    size_m: Annotated[list[Annotated[float, Field(gt=0.0)]], Field(min_length=3, max_length=3)] = [1.5, 1.0, 1.5]
+    size_std_m: Positive = 2.0           # l w h of tracks started by a sensor that does not measure size (radar)
 
 
 class SensorTracking(StrictModel):
@@ -81,6 +82,7 @@ class SensorTracking(StrictModel):
     pregate_radius: Positive = 10.0      # coarse spatial gate: metres (lidar, radar) or pixels (camera)
     hit_likelihood_ratio: Annotated[float, Field(gt=1.0)] = 5.0   # existence evidence of one detection
     class_confidence: OpenProbability = 0.8  # probability that the detection's class label is right
+    miss_evidence: Probability = 0.5     # share of the sensor's detection probability a miss counts with
     min_score: float = -1.0e9            # detections scoring below are dropped (counted)
 
 
@@ -88,6 +90,7 @@ class LidarTracking(SensorTracking):
     initiate: bool = True
     heading_ambiguous: bool = False      # detector may report yaw + pi: yaw residuals wrap at pi
     hit_likelihood_ratio: Annotated[float, Field(gt=1.0)] = 10.0
+    miss_evidence: Probability = 0.8
 
 
 class RadarTracking(SensorTracking):
@@ -98,6 +101,7 @@ class RadarTracking(SensorTracking):
 
 class CameraTracking(SensorTracking):
     center_model_std_px: NonNegative = 8.0   # 2D box centre vs projected 3D centre, added to the pixel noise
+    border_margin_px: NonNegative = 30.0     # tracks projecting closer to the image border do not count a miss
     pregate_radius: Positive = 150.0
     hit_likelihood_ratio: Annotated[float, Field(gt=1.0)] = 3.0
     class_confidence: OpenProbability = 0.9
@@ -131,8 +135,9 @@ class ManagementConfig(StrictModel):
     position standard deviation above `max_position_std_m`.
 
     Existence: predicted with survival `existence_survival_per_s` per second; a miss by a sensor with
-    detection probability Pd gives p(1-Pd)/(1-p Pd); a hit multiplies the odds by the sensor kind's
-    hit_likelihood_ratio. Class probabilities: Bayes update with the detection's class confusion model,
+    detection probability Pd gives p(1-Pd)/(1-p Pd), where Pd is the vehicle config's figure times the
+    sensor kind's `miss_evidence` (its field-of-view check does not know occlusion or truncation, so a
+    miss is weaker evidence than Pd says); a hit multiplies the odds by the kind's hit_likelihood_ratio. Class probabilities: Bayes update with the detection's class confusion model,
     then `class_forgetting` of the mass is spread uniformly so a wrong start can be overturned.
     Box size: one scalar Kalman filter per dimension with random-walk noise `size_psd`."""
 

@@ -14,10 +14,10 @@ from sensors.lidar.box_fitting import ClusterBoxes
 
 #                         length       width        height      clearance
 SIZE_RANGES = (
-    (ObjectClass.PEDESTRIAN, (0.2, 1.2), (0.2, 1.0), (1.0, 2.1), 0.5),
+    (ObjectClass.PEDESTRIAN, (0.2, 1.0), (0.2, 1.0), (1.1, 2.1), 0.5),
     (ObjectClass.BICYCLE, (1.2, 2.4), (0.2, 1.2), (0.9, 2.2), 0.5),
     (ObjectClass.CAR, (2.5, 6.0), (0.3, 2.6), (1.2, 2.3), 0.6),
-    (ObjectClass.TRUCK, (5.0, 12.0), (1.5, 3.0), (2.3, 4.5), 0.8),
+    (ObjectClass.TRUCK, (5.0, 12.0), (2.0, 3.0), (2.5, 4.5), 0.8),
 )
 
 

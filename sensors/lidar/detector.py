@@ -38,9 +38,10 @@ class LidarDetectorConfig(StrictModel):
     z_max_m: float = 4.0
     ground_cell_m: Positive = 1.0
     ground_tolerance_m: Positive = 0.2        # a point this close above the ground is ground
+    ground_max_step_m: Positive = 0.3         # a cell this far above its neighbours is an object
     max_object_height_m: Positive = 3.0       # above it: crowns, awnings, upper floors
     voxel_size_m: Positive = 0.1              # pillar (BEV voxel) edge
-    cluster_cell_m: Positive = 0.25
+    cluster_cell_m: Positive = 0.15
     min_cluster_pillars: Annotated[int, Field(ge=1)] = 4
     max_object_length_m: Positive = 20.0      # longer clusters are structure (facades, hedges)
     yaw_step_deg: Annotated[float, Field(gt=0.0, le=45.0)] = 3.0
@@ -109,7 +110,7 @@ class LidarDetector:
         points = points[crop_mask(points, c.max_range_m, c.z_min_m, c.z_max_m, c.min_range_m)]
         watch.lap("crop")
 
-        ground_z = ground_height(points, self.ground_grid)
+        ground_z = ground_height(points, self.ground_grid, c.ground_max_step_m)
         above = points[:, 2] - ground_z
         obstacle = (above > c.ground_tolerance_m) & (above < c.max_object_height_m)
         ground_points = int(np.count_nonzero(above <= c.ground_tolerance_m))

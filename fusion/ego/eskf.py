@@ -1,0 +1,217 @@
+"""The error-state Kalman filter core: IMU mechanisation and the measurement models, as maths only.
+
+Nominal state: position p and velocity v of the IMU point in the map frame (ENU), attitude R of
+base_link in the map frame, accelerometer bias ba and gyro bias bg (base_link axes; the IMU's
+mounting rotation is applied before the readings get here). Error state (15): dp, dv, dtheta
+(a rotation in base_link axes, R_true = R Exp(dtheta)), dba, dbg.
+
+The map frame is local-level and Earth-fixed; with an Earth rate given, the gyro's sensing of the
+Earth's rotation and the Coriolis acceleration are removed in the mechanisation.
+
+Everything here runs per IMU sample, so it works on small fixed-size arrays with closed forms
+(Rodrigues) instead of constructing rotation objects.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from fusion.ego.geodesy import GRAVITY_MPS2
+
+P, V, TH, BA, BG = slice(0, 3), slice(3, 6), slice(6, 9), slice(9, 12), slice(12, 15)
+N = 15
+DIAG = np.diag_indices(N)
+I3 = np.eye(3)
+
+
+def skew(v: np.ndarray) -> np.ndarray:
+    """[v]x, so that skew(a) @ b == cross(a, b)."""
+    x, y, z = v.tolist()
+    return np.array([[0.0, -z, y], [z, 0.0, -x], [-y, x, 0.0]])
+
+
+def cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a x b for two 3-vectors (np.cross costs ten times more on vectors this small)."""
+    a0, a1, a2 = a.tolist()
+    b0, b1, b2 = b.tolist()
+    return np.array([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0])
+
+
+def so3_exp(phi: np.ndarray) -> np.ndarray:
+    """Rotation matrix of a rotation vector (Rodrigues: I + s [phi]x + c [phi]x^2), with the
+    series near zero."""
+    x, y, z = phi.tolist()
+    angle2 = x * x + y * y + z * z
+    if angle2 < 1e-12:
+        s, c = 1.0 - angle2 / 6.0, 0.5 - angle2 / 24.0
+    else:
+        angle = math.sqrt(angle2)
+        s, c = math.sin(angle) / angle, (1.0 - math.cos(angle)) / angle2
+    return np.array([
+        [1.0 - c * (y * y + z * z), c * x * y - s * z, c * x * z + s * y],
+        [c * x * y + s * z, 1.0 - c * (x * x + z * z), c * y * z - s * x],
+        [c * x * z - s * y, c * y * z + s * x, 1.0 - c * (x * x + y * y)],
+    ])
+
+
+def orthonormalize(r: np.ndarray) -> np.ndarray:
+    """The nearest rotation matrix (removes the drift of many small multiplications)."""
+    u, _, vt = np.linalg.svd(r)
+    return u @ vt
+
+
+@dataclass(frozen=True)
+class ProcessNoise:
+    """Continuous-time noise densities of the IMU (white noise and bias random walks)."""
+
+    gyro_noise_density: float          # rad/s/sqrt(Hz)
+    accel_noise_density: float         # m/s^2/sqrt(Hz)
+    gyro_bias_random_walk: float       # rad/s/sqrt(s)
+    accel_bias_random_walk: float      # m/s^2/sqrt(s)
+
+    def spectral_density(self) -> np.ndarray:
+        """Diagonal of Qc (15,): no noise on position, IMU white noise on velocity and attitude."""
+        return np.concatenate([
+            np.zeros(3),
+            np.full(3, self.accel_noise_density**2),
+            np.full(3, self.gyro_noise_density**2),
+            np.full(3, self.accel_bias_random_walk**2),
+            np.full(3, self.gyro_bias_random_walk**2),
+        ])
+
+
+class ErrorStateFilter:
+    """Nominal state, 15x15 error covariance, prediction with IMU readings and generic correction."""
+
+    def __init__(self, noise: ProcessNoise, earth_rate_enu: np.ndarray | None = None):
+        self.p = np.zeros(3)
+        self.v = np.zeros(3)
+        self.R = np.eye(3)
+        self.ba = np.zeros(3)
+        self.bg = np.zeros(3)
+        self.P = np.eye(N)
+        self.gravity = np.array([0.0, 0.0, -GRAVITY_MPS2])
+        self.earth_rate = None if earth_rate_enu is None else np.asarray(earth_rate_enu, dtype=float)
+        self._qc = noise.spectral_density()
+        self._F = np.eye(N)
+        self._steps = 0
+
+    # ---------------------------------------------------------------- prediction
+    def angular_rate(self, gyro: np.ndarray) -> np.ndarray:
+        """Body rate relative to the map frame from a gyro reading (base_link axes)."""
+        w = gyro - self.bg
+        if self.earth_rate is not None:
+            w = w - self.R.T @ self.earth_rate
+        return w
+
+    def predict(self, dt: float, gyro: np.ndarray, accel: np.ndarray) -> None:
+        """Mechanise one interval of dt seconds with gyro [rad/s] and specific force [m/s^2]
+        readings in base_link axes (constant over the interval)."""
+        w = self.angular_rate(gyro)
+        f = accel - self.ba
+        R = self.R
+        a = R @ f + self.gravity
+        if self.earth_rate is not None:
+            a = a - 2.0 * cross(self.earth_rate, self.v)
+        self.p = self.p + self.v * dt + (0.5 * dt * dt) * a
+        self.v = self.v + a * dt
+        d_r = so3_exp(w * dt)
+        F = self._F
+        F[0, 3] = F[1, 4] = F[2, 5] = dt
+        F[V, TH] = (R @ skew(f)) * -dt
+        F[V, BA] = R * -dt
+        F[TH, TH] = d_r.T
+        F[6, 12] = F[7, 13] = F[8, 14] = -dt
+        self.R = R @ d_r
+        P = F @ self.P @ F.T
+        P[DIAG] += self._qc * dt
+        self.P = P
+        self._steps += 1
+        if self._steps % 1000 == 0:
+            self.R = orthonormalize(self.R)
+            self.P = 0.5 * (self.P + self.P.T)
+
+    def coast(self, dt: float, accel_std: float, yaw_rate_std: float) -> None:
+        """Propagate without IMU data (a gap): constant velocity and attitude, with the
+        covariance grown by an assumed unknown acceleration and turn rate."""
+        self.p = self.p + self.v * dt
+        F = np.eye(N)
+        F[0, 3] = F[1, 4] = F[2, 5] = dt
+        P = F @ self.P @ F.T
+        P[V, V] += I3 * (accel_std**2 * dt)
+        P[TH, TH] += I3 * (yaw_rate_std**2 * dt)
+        P[DIAG] += self._qc * dt
+        self.P = P
+
+    # ---------------------------------------------------------------- correction
+    def correct(self, residual: np.ndarray, H: np.ndarray, noise: np.ndarray, gate: float | None = None) -> tuple[bool, float]:
+        """Kalman update with residual z - h(x); rejected (state untouched) when the squared
+        Mahalanobis distance exceeds `gate`. Returns (accepted, distance^2); distance^2 is NaN and
+        nothing changes when the update is numerically impossible (singular or non-finite)."""
+        PHt = self.P @ H.T
+        S = H @ PHt + noise
+        try:
+            S_inv = np.linalg.inv(S)
+        except np.linalg.LinAlgError:
+            return False, float("nan")
+        d2 = float(residual @ S_inv @ residual)
+        if not np.isfinite(d2):
+            return False, float("nan")
+        if gate is not None and d2 > gate:
+            return False, d2
+        K = PHt @ S_inv
+        P = self.P - K @ PHt.T
+        P = 0.5 * (P + P.T)
+        dx = K @ residual
+        if not (np.isfinite(dx).all() and np.isfinite(P).all()):
+            return False, float("nan")
+        self.P = P
+        self.inject(dx)
+        return True, d2
+
+    def inject(self, dx: np.ndarray) -> None:
+        """Fold an error estimate into the nominal state (the covariance reset Jacobian is ~I)."""
+        self.p = self.p + dx[P]
+        self.v = self.v + dx[V]
+        self.R = self.R @ so3_exp(dx[TH])
+        self.ba = self.ba + dx[BA]
+        self.bg = self.bg + dx[BG]
+
+    # ---------------------------------------------------------------- measurement models
+    def point_position(self, lever: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Map position of a point `lever` (base_link axes) away from the IMU, and its Jacobian."""
+        H = np.zeros((3, N))
+        H[:, P] = I3
+        H[:, TH] = -self.R @ skew(lever)
+        return self.p + self.R @ lever, H
+
+    def point_velocity(self, lever: np.ndarray, gyro: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Map velocity of a point `lever` away from the IMU, given the latest gyro reading."""
+        w_x_l = cross(self.angular_rate(gyro), lever)
+        H = np.zeros((3, N))
+        H[:, V] = I3
+        H[:, TH] = -self.R @ skew(w_x_l)
+        H[:, BG] = self.R @ skew(lever)
+        return self.v + self.R @ w_x_l, H
+
+    def body_velocity(self, lever: np.ndarray, gyro: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Velocity of a point `lever` away from the IMU in base_link axes (wheel speed, NHC)."""
+        v_body = self.R.T @ self.v
+        H = np.zeros((3, N))
+        H[:, V] = self.R.T
+        H[:, TH] = skew(v_body)
+        H[:, BG] = skew(lever)
+        return v_body + cross(self.angular_rate(gyro), lever), H
+
+    def gyro_bias_model(self) -> tuple[np.ndarray, np.ndarray]:
+        """What a gyro reads at standstill (bias plus Earth rate) and its Jacobian (ZARU)."""
+        h = self.bg if self.earth_rate is None else self.bg + self.R.T @ self.earth_rate
+        H = np.zeros((3, N))
+        H[:, BG] = I3
+        return h, H
+
+    def is_finite(self) -> bool:
+        return bool(np.isfinite(self.p).all() and np.isfinite(self.v).all() and np.isfinite(self.R).all()
+                    and np.isfinite(self.ba).all() and np.isfinite(self.bg).all() and np.isfinite(self.P).all())

@@ -1,0 +1,64 @@
+"""A short history of map -> base_link poses, so a consumer (the tracker) can ask for the ego pose
+at any recent sensor stamp: that lookup is the ego-motion compensation between sensor stamps."""
+from __future__ import annotations
+
+import numpy as np
+
+from fusion.core import quaternion as quat
+from fusion.core.errors import StampOrderError
+from fusion.core.transform import Transform
+
+
+class PoseHistory:
+    """Stamped positions and rotation matrices in a flat buffer that is compacted when full
+    (append is a copy into preallocated arrays; lookups bisect the live window)."""
+
+    def __init__(self, capacity: int):
+        self.capacity = max(int(capacity), 2)
+        size = 2 * self.capacity
+        self._stamps = np.zeros(size, dtype=np.int64)
+        self._positions = np.zeros((size, 3))
+        self._rotations = np.zeros((size, 3, 3))
+        self._start = 0
+        self._end = 0
+
+    def __len__(self) -> int:
+        return self._end - self._start
+
+    def clear(self) -> None:
+        self._start = self._end = 0
+
+    def append(self, stamp_ns: int, position: np.ndarray, rotation: np.ndarray) -> None:
+        """Add a pose; stamps must increase (the estimator only moves forward in time)."""
+        if self._end == len(self._stamps):
+            keep = slice(self._end - self.capacity + 1, self._end)
+            n = self.capacity - 1
+            self._stamps[:n], self._positions[:n], self._rotations[:n] = (
+                self._stamps[keep], self._positions[keep], self._rotations[keep])
+            self._start, self._end = 0, n
+        elif len(self) == self.capacity:
+            self._start += 1
+        self._stamps[self._end] = stamp_ns
+        self._positions[self._end] = position
+        self._rotations[self._end] = rotation
+        self._end += 1
+
+    @property
+    def span_ns(self) -> tuple[int, int]:
+        """Oldest and newest stamp held."""
+        if not len(self):
+            raise StampOrderError("ego pose history", "empty: the estimator is not initialised yet")
+        return int(self._stamps[self._start]), int(self._stamps[self._end - 1])
+
+    def pose_at(self, stamp_ns: int) -> Transform:
+        """Interpolated pose at a stamp within the held span."""
+        first, last = self.span_ns
+        if not first <= stamp_ns <= last:
+            raise StampOrderError("ego pose history", f"stamp {stamp_ns} outside the held poses [{first}, {last}]")
+        stamps = self._stamps[self._start:self._end]
+        i = int(np.searchsorted(stamps, stamp_ns, side="right")) - 1 + self._start
+        if i == self._end - 1 or self._stamps[i] == stamp_ns:
+            return Transform(self._positions[i], quat.from_matrix(self._rotations[i]))
+        fraction = (stamp_ns - int(self._stamps[i])) / int(self._stamps[i + 1] - self._stamps[i])
+        q = quat.from_matrix(self._rotations[i:i + 2])
+        return Transform(self._positions[i], q[0]).interpolate(Transform(self._positions[i + 1], q[1]), fraction)

@@ -1,0 +1,50 @@
+"""The camera front-end node: an upstream detector's Detection2DArray, checked against the camera
+(frame, image bounds) and passed to the tracker; CameraInfo, when published, replaces the
+configured intrinsics for those checks. Boxes entirely outside the image are dropped (counted),
+the others clipped to it."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from fusion.config.vehicle import CameraConfig
+from fusion.core.errors import UnknownFrameError
+from fusion.core.measurements import CameraDetections
+from fusion.graph.node import NodeCore, Output
+from fusion.graph.topics import frontend_topic, sensor_topic
+from fusion.messages import camera_info, detection2d, encoders
+from sensors.camera.pinhole import PinholeCamera
+
+
+class CameraNode(NodeCore):
+    def __init__(self, sensor_id: str, sensor: CameraConfig):
+        super().__init__(f"camera_{sensor_id}")
+        self.sensor_id, self.sensor = sensor_id, sensor
+        self.camera = PinholeCamera.from_config(sensor.intrinsics, sensor.frame_id)
+        self.add_input(sensor_topic(sensor_id, "detections"), {"vision_msgs/msg/Detection2DArray": self._decode_detections})
+        self.add_input(sensor_topic(sensor_id, "camera_info"), {"sensor_msgs/msg/CameraInfo": camera_info.to_camera})
+        self.add_output(frontend_topic(sensor_id), "vision_msgs/msg/Detection2DArray", encoders.from_camera_detections)
+
+    def _decode_detections(self, msg: Any, topic: str) -> CameraDetections:
+        detections, skipped = detection2d.to_camera_detections(msg, self.sensor_id, topic)
+        for class_id, count in skipped.items():
+            self.diagnostics.dropped(topic, f"class {class_id!r} is not a road user", count=count)
+        return detections
+
+    def _process(self, topic: str, data: Any, now_ns: int) -> list[Output]:
+        frame = data.frame_id
+        if frame != self.sensor.frame_id:
+            raise UnknownFrameError(f"frame {frame!r}", f"{self.name} expects frame {self.sensor.frame_id!r}")
+        if isinstance(data, PinholeCamera):
+            self.camera = data
+            return []
+        width, height = self.camera.width, self.camera.height
+        boxes = data.boxes
+        inside = (boxes[:, 2] > 0) & (boxes[:, 0] < width) & (boxes[:, 3] > 0) & (boxes[:, 1] < height)
+        if not inside.all():
+            self.diagnostics.dropped(topic, f"box outside the {width}x{height} image", count=int((~inside).sum()))
+        clipped = np.clip(boxes[inside], 0.0, [width, height, width, height])
+        kept = CameraDetections(data.stamp_ns, frame, self.sensor_id, boxes=clipped, classes=data.classes[inside],
+                                scores=data.scores[inside])
+        return [Output(frontend_topic(self.sensor_id), data.stamp_ns, kept)]

@@ -1,0 +1,28 @@
+"""Config pieces both learned models share: training hyper-parameters and where a trained checkpoint is."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from fusion.config.loader import StrictModel
+from fusion.learned.training import Hyper
+
+Positive = Annotated[float, Field(gt=0.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class TrainingConfig(StrictModel):
+    """Optimiser (AdamW, cosine learning-rate decay to 5 %), batch size, epochs and the seed that
+    makes a run reproducible. `taishan train ... --epochs/--seed` override epochs and seed."""
+
+    epochs: Annotated[int, Field(ge=1, le=10000)] = 20
+    batch_size: Annotated[int, Field(ge=1)] = 16
+    learning_rate: Positive = 2.0e-3
+    weight_decay: NonNegative = 1.0e-4
+    grad_clip_norm: Positive = 10.0
+    seed: Annotated[int, Field(ge=0)] = 0
+
+    def hyper(self) -> Hyper:
+        return Hyper(self.epochs, self.batch_size, self.learning_rate, self.weight_decay, self.seed, self.grad_clip_norm)

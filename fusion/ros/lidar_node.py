@@ -1,0 +1,35 @@
+"""taishan_lidar_node: the lidar front-end, one fusion.graph.lidar.LidarNode core per lidar.
+
+In: sensors/<lidar>/points (sensor_msgs/PointCloud2), or sensors/<lidar>/detections
+(vision_msgs/Detection3DArray of an upstream detector) with `lidar_input: detections`;
+taishan/ego/odometry (nav_msgs/Odometry, for deskewing). Out: taishan/<lidar>/detections
+(vision_msgs/Detection3DArray). Parameters: configs/lidar.yaml (LidarDetectorConfig), graph.yaml,
+node.vehicle_config, node.sensors.
+"""
+from __future__ import annotations
+
+import sys
+
+from fusion.graph.config import GraphConfig
+from fusion.graph.lidar import LidarNode
+from fusion.graph.node import NodeCore
+from fusion.ros.adapter import CoreNode
+from fusion.ros.frontends import base_to_sensor
+from fusion.ros.runtime import run_node
+from fusion.ros.settings import SensorNodeSettings
+from sensors.lidar.detector import LidarDetectorConfig
+
+
+def build(settings: SensorNodeSettings, graph: GraphConfig, detector: LidarDetectorConfig) -> list[NodeCore]:
+    vehicle = settings.vehicle()
+    kind = "points" if graph.lidar_input == "auto" else graph.lidar_input   # 'auto' without a bag: points
+    return [LidarNode(name, sensor, base_to_sensor(vehicle, sensor.frame_id), kind, detector)
+            for name, sensor in settings.chosen(vehicle, "lidar").items()]
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_node(lambda: CoreNode("lidar_frontend", SensorNodeSettings, [LidarDetectorConfig], build), argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

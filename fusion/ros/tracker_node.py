@@ -1,0 +1,31 @@
+"""taishan_tracker_node: the multi-object tracker (fusion.graph.tracker.TrackerNode).
+
+In: taishan/<sensor>/detections of every enabled camera, radar and lidar (the front-ends' outputs),
+/tf (map -> base_link from the ego node) and /tf_static. Out, at graph.yaml's objects_rate_hz:
+taishan/objects (autoware_perception_msgs/TrackedObjects, reliable), taishan/objects/detections
+(vision_msgs/Detection3DArray) and taishan/objects/markers (visualization_msgs/MarkerArray).
+Parameters: configs/tracker.yaml (TrackerConfig), graph.yaml, node.vehicle_config.
+"""
+from __future__ import annotations
+
+import sys
+
+from fusion.graph.config import GraphConfig
+from fusion.graph.node import NodeCore
+from fusion.graph.tracker import TrackerNode
+from fusion.ros.adapter import CoreNode
+from fusion.ros.runtime import run_node
+from fusion.ros.settings import NodeSettings
+from fusion.tracking.config import TrackerConfig
+
+
+def build(settings: NodeSettings, graph: GraphConfig, tracker: TrackerConfig) -> list[NodeCore]:
+    return [TrackerNode(tracker, settings.vehicle(), graph.objects_rate_hz)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_node(lambda: CoreNode("tracker", NodeSettings, [TrackerConfig], build), argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,161 @@
+"""Data association: coarse spatial gate, class gate, chi-square gate, optional geometric gate, a
+pluggable pair cost, and assignment (global nearest neighbour or greedy).
+
+Nothing here is O(tracks x detections) in Python: a k-d tree (scipy.spatial.cKDTree) finds the pairs
+within a radius, every later gate and cost works on that sparse list of pairs, and the global
+assignment is scipy's sparse minimum-weight full bipartite matching on the pairs plus one "stay
+unassigned" edge per track and per detection.
+
+A cost is any callable `cost(pairs: Candidates) -> np.ndarray` with an `unassigned_cost` attribute
+(the AssociationCost protocol): a pair is only assigned when its cost is below that. A learned cost
+plugs in by implementing it (see MultiObjectTracker's `costs` argument).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+from scipy.sparse import csr_array
+from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+from scipy.spatial import cKDTree
+from scipy.stats import chi2
+
+from fusion.core.classes import NUM_CLASSES, ObjectClass
+from fusion.tracking.config import AssociationConfig, SensorTracking
+from fusion.tracking.geometry import GEOMETRIC_MEASURES
+
+
+@dataclass
+class Candidates:
+    """Candidate (track, detection) pairs, one per row, with what a cost may use."""
+
+    sensor_kind: str
+    tracks: np.ndarray               # (K,) track rows
+    detections: np.ndarray           # (K,) detection rows
+    residual: np.ndarray             # (K, m) wrapped innovation z - h(x)
+    S: np.ndarray                    # (K, m, m) innovation covariance
+    mahalanobis2: np.ndarray         # (K,)
+    track_classes: np.ndarray        # (K,) most probable class of the track
+    detection_classes: np.ndarray    # (K,)
+    detection_scores: np.ndarray     # (K,)
+    geometric: np.ndarray | None     # (K,) the sensor's geometric measure (IoU, GIoU, distance), if any
+
+    def __len__(self) -> int:
+        return len(self.tracks)
+
+    def select(self, keep: np.ndarray) -> Candidates:
+        return Candidates(self.sensor_kind, self.tracks[keep], self.detections[keep], self.residual[keep], self.S[keep],
+                          self.mahalanobis2[keep], self.track_classes[keep], self.detection_classes[keep],
+                          self.detection_scores[keep], None if self.geometric is None else self.geometric[keep])
+
+
+class AssociationCost(Protocol):
+    """Cost of candidate pairs (lower is better); pairs costing `unassigned_cost` or more stay unassigned."""
+
+    unassigned_cost: float
+
+    def __call__(self, pairs: Candidates) -> np.ndarray: ...
+
+
+class MahalanobisCost:
+    """Squared Mahalanobis distance of the innovation; unassigned at the chi-square gate."""
+
+    def __init__(self, gate: float):
+        self.unassigned_cost = gate
+
+    def __call__(self, pairs: Candidates) -> np.ndarray:
+        return pairs.mahalanobis2
+
+
+class GeometricCost:
+    """1 - IoU / 1 - GIoU (similarities) or the centre distance, unassigned at the configured threshold."""
+
+    def __init__(self, higher_is_closer: bool, threshold: float):
+        self.higher_is_closer = higher_is_closer
+        self.unassigned_cost = 1.0 - threshold if higher_is_closer else threshold
+
+    def __call__(self, pairs: Candidates) -> np.ndarray:
+        return 1.0 - pairs.geometric if self.higher_is_closer else pairs.geometric
+
+
+def chi_square_gate(probability: float, dof: int) -> float:
+    """Squared-Mahalanobis gate holding `probability` of a correct measurement (1.0: a huge gate)."""
+    return float(chi2.ppf(min(probability, 1.0 - 1e-12), dof))
+
+
+def default_cost(settings: SensorTracking, gate: float) -> AssociationCost:
+    if settings.cost == "geometric":
+        return GeometricCost(GEOMETRIC_MEASURES[settings.geometric][1], settings.geometric_threshold)
+    return MahalanobisCost(gate)
+
+
+def class_compatibility(config: AssociationConfig) -> np.ndarray:
+    """(C, C) boolean: may a detection of class [row] update a track of class [column]."""
+    ok = np.eye(NUM_CLASSES, dtype=bool)
+    for names in config.class_groups.values():
+        members = [int(ObjectClass.parse(n)) for n in names]
+        ok[np.ix_(members, members)] = True
+    if config.unknown_matches_any:
+        ok[int(ObjectClass.UNKNOWN), :] = ok[:, int(ObjectClass.UNKNOWN)] = True
+    return ok
+
+
+def coarse_pairs(track_points: np.ndarray, detection_points: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray]:
+    """(track, detection) index pairs closer than `radius` in the coarse gate's coordinates."""
+    if len(track_points) == 0 or len(detection_points) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    near = cKDTree(track_points).sparse_distance_matrix(cKDTree(detection_points), radius, output_type="ndarray")
+    return near["i"].astype(np.int64), near["j"].astype(np.int64)
+
+
+def mahalanobis2(residual: np.ndarray, S: np.ndarray) -> np.ndarray:
+    return np.einsum("ki,ki->k", residual, np.linalg.solve(S, residual[..., None])[..., 0])
+
+
+def assign(pairs_tracks: np.ndarray, pairs_detections: np.ndarray, costs: np.ndarray, unassigned_cost: float,
+           method: str) -> tuple[np.ndarray, np.ndarray]:
+    """Matched (track rows, detection rows) among candidate pairs whose cost is below unassigned_cost,
+    minimising the total cost (gnn) or taking the cheapest pairs first (greedy)."""
+    keep = costs < unassigned_cost
+    t, d, c = pairs_tracks[keep], pairs_detections[keep], costs[keep]
+    if len(t) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    if method == "greedy":
+        return _greedy(t, d, c)
+    return _global_nearest_neighbour(t, d, c, unassigned_cost)
+
+
+def _greedy(t: np.ndarray, d: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    used_t: set[int] = set()
+    used_d: set[int] = set()
+    out_t, out_d = [], []
+    for k in np.argsort(c, kind="stable"):
+        ti, di = int(t[k]), int(d[k])
+        if ti not in used_t and di not in used_d:
+            used_t.add(ti)
+            used_d.add(di)
+            out_t.append(ti)
+            out_d.append(di)
+    return np.array(out_t, dtype=np.int64), np.array(out_d, dtype=np.int64)
+
+
+def _global_nearest_neighbour(t: np.ndarray, d: np.ndarray, c: np.ndarray, unassigned_cost: float) -> tuple[np.ndarray, np.ndarray]:
+    """Min-cost assignment as a full matching of (tracks + dummy rows) x (detections + dummy columns):
+    track i may take its own dummy column (cost u/2), detection j its own dummy row (u/2), and a dummy
+    row of j may take the dummy column of any track i that j could pair with (cost 0), so every partial
+    assignment of real pairs completes to a full matching and a pair is chosen only when c < u.
+    All weights are shifted by +1 (constant over full matchings) to keep them strictly positive."""
+    tracks, ti = np.unique(t, return_inverse=True)
+    dets, di = np.unique(d, return_inverse=True)
+    n, m = len(tracks), len(dets)
+    half = 0.5 * unassigned_cost
+    rows = np.concatenate([ti, np.arange(n), n + di, n + np.arange(m)])
+    cols = np.concatenate([di, m + np.arange(n), m + ti, np.arange(m)])
+    weights = 1.0 + np.concatenate([c, np.full(n, half), np.zeros(len(c)), np.full(m, half)])
+    graph = csr_array((weights, (rows, cols)), shape=(n + m, m + n))
+    match = min_weight_full_bipartite_matching(graph)[0][:n]
+    real = match < m
+    return tracks[real], dets[match[real]]

@@ -1,0 +1,95 @@
+"""Geometric gates between candidate (track, detection) pairs, one pair per row.
+
+Boxes are rows x y z l w h yaw (volume centre, size, yaw about +z) in the tracking frame; image boxes
+are x1 y1 x2 y2. The rectangle intersection in the ground plane is `bev_intersection` from the KITTI
+scoring code; the generalised IoU's enclosing area is the convex hull of both footprints, found by
+testing every ordered corner pair as a counter-clockwise hull edge (all other corners on its left).
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from datasets.kitti.box_iou import bev_intersection
+from fusion.core.boxes import box_corners
+
+
+def _footprints(boxes: np.ndarray) -> np.ndarray:
+    """Counter-clockwise ground-plane corners (K, 4, 2) of boxes (K, 7)."""
+    return box_corners(boxes[:, 0:3], boxes[:, 3:6], boxes[:, 6])[:, :4, :2]
+
+
+def _vertical_extent(boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return boxes[:, 2] - boxes[:, 5] / 2, boxes[:, 2] + boxes[:, 5] / 2
+
+
+def convex_hull_area(points: np.ndarray) -> np.ndarray:
+    """Area (K,) of the convex hull of each small point set (K, P, 2)."""
+    k, p = points.shape[:2]
+    if k == 0:
+        return np.zeros(0)
+    scale = np.maximum(np.ptp(points.reshape(k, -1), axis=1), 1e-9)
+    eps = (1e-9 * scale**2)[:, None, None, None]
+    start, end = points[:, :, None, :], points[:, None, :, :]
+    edge = end - start                                                # (K, P, P, 2)
+    rel = points[:, None, None, :, :] - start[:, :, :, None, :]       # (K, P, P, P, 2)
+    cross = edge[..., None, 0] * rel[..., 1] - edge[..., None, 1] * rel[..., 0]
+    along = edge[..., None, 0] * rel[..., 0] + edge[..., None, 1] * rel[..., 1]
+    length2 = np.sum(edge**2, axis=-1)
+    on_segment = (np.abs(cross) <= eps) & (along >= -eps) & (along <= length2[..., None] + eps)
+    left = np.all((cross > eps) | on_segment, axis=-1)
+    gap2 = np.sum((points[:, :, None, :] - points[:, None, :, :]) ** 2, axis=-1)
+    duplicate = np.any(np.tril(gap2 <= eps[:, :, :, 0], k=-1), axis=2)  # equals an earlier point
+    is_edge = left & (length2 > eps[..., 0]) & ~duplicate[:, :, None] & ~duplicate[:, None, :]
+    twice_area = start[..., 0] * end[..., 1] - start[..., 1] * end[..., 0]
+    return 0.5 * np.sum(np.where(is_edge, twice_area, 0.0), axis=(1, 2))
+
+
+def _intersection_union(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    bottom_a, top_a = _vertical_extent(a)
+    bottom_b, top_b = _vertical_extent(b)
+    overlap_z = np.clip(np.minimum(top_a, top_b) - np.maximum(bottom_a, bottom_b), 0.0, None)
+    inter = bev_intersection(_footprints(a), _footprints(b)) * overlap_z
+    union = np.prod(a[:, 3:6], axis=1) + np.prod(b[:, 3:6], axis=1) - inter
+    return inter, union
+
+
+def pairwise_iou_3d(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """3D IoU (K,) of box rows a[k], b[k]."""
+    inter, union = _intersection_union(a, b)
+    return inter / np.maximum(union, 1e-12)
+
+
+def pairwise_giou_3d(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Generalised 3D IoU (K,) in [-1, 1]: IoU minus the enclosing volume's share not in the union."""
+    inter, union = _intersection_union(a, b)
+    bottom_a, top_a = _vertical_extent(a)
+    bottom_b, top_b = _vertical_extent(b)
+    hull = convex_hull_area(np.concatenate([_footprints(a), _footprints(b)], axis=1))
+    enclosing = hull * (np.maximum(top_a, top_b) - np.minimum(bottom_a, bottom_b))
+    enclosing = np.maximum(enclosing, 1e-12)
+    return inter / np.maximum(union, 1e-12) - (enclosing - union) / enclosing
+
+
+def pairwise_center_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Ground-plane distance (K,) between the centres (first two columns) of a[k] and b[k]."""
+    return np.hypot(a[:, 0] - b[:, 0], a[:, 1] - b[:, 1])
+
+
+def pairwise_iou_2d(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU (K,) of image boxes a[k], b[k] (x1 y1 x2 y2)."""
+    w = np.clip(np.minimum(a[:, 2], b[:, 2]) - np.maximum(a[:, 0], b[:, 0]), 0.0, None)
+    h = np.clip(np.minimum(a[:, 3], b[:, 3]) - np.maximum(a[:, 1], b[:, 1]), 0.0, None)
+    inter = w * h
+    union = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1]) + (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1]) - inter
+    return inter / np.maximum(union, 1e-12)
+
+
+# name -> (pairwise function, True when larger means closer)
+GEOMETRIC_MEASURES: dict[str, tuple[Callable[[np.ndarray, np.ndarray], np.ndarray], bool]] = {
+    "iou_3d": (pairwise_iou_3d, True),
+    "giou_3d": (pairwise_giou_3d, True),
+    "center_distance": (pairwise_center_distance, False),
+    "iou_2d": (pairwise_iou_2d, True),
+}

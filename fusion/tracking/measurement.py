@@ -1,0 +1,137 @@
+"""The interface every sensor kind's measurement model implements (sensors/<kind>/measurement_model.py).
+
+A measurement model turns a sensor batch into measurement vectors z with noise R, predicts z from
+track states (h(x) and its Jacobian H, for any motion model through its position/velocity map), and
+says which tracks the sensor could have seen. It never knows the state layout itself: it composes
+with MotionModel.position_velocity and its Jacobian, so every motion model works with every sensor.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from fusion.core.measurements import MeasurementBatch
+from fusion.core.transform import Transform
+from fusion.tracking.config import SensorTracking
+from fusion.tracking.motion import MotionModel, angular_mean, angular_residual
+
+
+@dataclass(frozen=True)
+class SensorPose:
+    """The sensor in the tracking frame at a measurement's stamp: T_track_sensor and the velocity of
+    the sensor origin in the tracking frame (zero when the tracking frame moves with the vehicle)."""
+
+    transform: Transform
+    velocity: np.ndarray
+
+    @property
+    def rotation(self) -> np.ndarray:
+        return self.transform.rotation_matrix
+
+    @property
+    def translation(self) -> np.ndarray:
+        return self.transform.translation
+
+    def yaw_of(self, yaws: np.ndarray) -> np.ndarray:
+        """Headings about the sensor frame's z turned into headings about the tracking frame's z."""
+        heading = np.stack([np.cos(yaws), np.sin(yaws), np.zeros_like(yaws)], axis=-1) @ self.rotation.T
+        return np.arctan2(heading[:, 1], heading[:, 0])
+
+
+@dataclass
+class Detections:
+    """One batch in measurement space, after the unusable rows were dropped (`dropped` counts why)."""
+
+    z: np.ndarray                     # (M, m)
+    R: np.ndarray                     # (M, m, m)
+    classes: np.ndarray               # (M,) ObjectClass values
+    scores: np.ndarray                # (M,)
+    points: np.ndarray                # (M, k) coordinates of the coarse spatial gate
+    geometry: np.ndarray | None = None   # what the geometric gate compares (boxes, image boxes)
+    sizes: np.ndarray | None = None      # (M, 3) box sizes (lidar), else None
+    size_var: np.ndarray | None = None   # (M, 3)
+    velocity: np.ndarray | None = None   # (M, 3) tracking frame, when the sensor measures it
+    dropped: dict[str, int] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.z)
+
+
+@dataclass
+class NewTracks:
+    """What a measurement model can tell about objects its unassigned detections start."""
+
+    position: np.ndarray       # (K, 3) tracking frame
+    position_cov: np.ndarray   # (K, 3, 3)
+    yaw: np.ndarray            # (K,)
+    yaw_var: np.ndarray        # (K,)
+    velocity: np.ndarray       # (K, 3)
+
+
+def usable_rows(score_floor: float, scores: np.ndarray, *arrays: np.ndarray) -> tuple[np.ndarray, dict[str, int]]:
+    """Mask of rows that are finite in every array and score at least `score_floor`, with drop counts."""
+    finite = np.ones(len(scores), dtype=bool)
+    for a in arrays:
+        finite &= np.all(np.isfinite(a.reshape(len(a), -1)), axis=1)
+    finite &= np.isfinite(scores)
+    scored = scores >= score_floor
+    dropped = {}
+    if (~finite).any():
+        dropped["non_finite"] = int((~finite).sum())
+    if (finite & ~scored).any():
+        dropped["below_min_score"] = int((finite & ~scored).sum())
+    return finite & scored, dropped
+
+
+class MeasurementModel:
+    """Base class; see the module docstring. `angles` lists the components of z that are angles."""
+
+    kind = ""
+    angles: tuple[int, ...] = ()
+    linear = False
+    can_initiate = False
+
+    def __init__(self, name: str, settings: SensorTracking, detection_probability: float):
+        """detection_probability: the vehicle config's figure; a miss counts with it times miss_evidence."""
+        self.name = name
+        self.settings = settings
+        self.detection_probability = detection_probability * settings.miss_evidence
+
+    @property
+    def dim(self) -> int:
+        raise NotImplementedError
+
+    def detections(self, batch: MeasurementBatch, pose: SensorPose) -> Detections:
+        raise NotImplementedError
+
+    def predict(self, motion: MotionModel, x: np.ndarray, pose: SensorPose) -> np.ndarray:
+        """h(x): predicted measurements (..., m) of states (..., d)."""
+        raise NotImplementedError
+
+    def jacobian(self, motion: MotionModel, x: np.ndarray, pose: SensorPose) -> np.ndarray:
+        """H = dh/dx (N, m, d)."""
+        raise NotImplementedError
+
+    def visible(self, motion: MotionModel, x: np.ndarray, sizes: np.ndarray, pose: SensorPose) -> np.ndarray:
+        """Tracks (N,) the sensor could have detected (field of view and range): only they count a miss."""
+        raise NotImplementedError
+
+    def track_points(self, motion: MotionModel, x: np.ndarray, pose: SensorPose) -> np.ndarray:
+        """Tracks in the coarse gate's coordinates (N, k), comparable with Detections.points."""
+        raise NotImplementedError
+
+    def track_geometry(self, motion: MotionModel, x: np.ndarray, sizes: np.ndarray, pose: SensorPose) -> np.ndarray:
+        """Tracks in the geometric gate's representation, comparable with Detections.geometry."""
+        raise NotImplementedError
+
+    def new_tracks(self, detections: Detections, rows: np.ndarray, pose: SensorPose) -> NewTracks:
+        raise NotImplementedError(f"{self.kind} detections cannot start tracks")
+
+    def residual(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """a - b with angle components wrapped."""
+        return angular_residual(a, b, self.angles)
+
+    def mean(self, sigmas: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """Weighted mean of measurement sigma points (..., S, m)."""
+        return angular_mean(sigmas, weights, self.angles)

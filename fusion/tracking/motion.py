@@ -1,0 +1,421 @@
+"""Motion models for the batched filters: transition f(x, dt), its Jacobian F, process noise Q(x, dt).
+
+Every method takes a stack of states x (..., d) and one time step dt (the tracker predicts all tracks
+to the same stamp), and works on sigma points too. Yaw is wrapped to [-pi, pi) after every transition.
+Process noise is continuous white noise on the highest modelled derivative, integrated over dt (see
+fusion.tracking.config.MotionConfig for the parameters and their units).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from fusion.core.quaternion import wrap_angle
+from fusion.tracking.config import InitialConfig, MotionConfig
+
+_SMALL_TURN_RATE = 1e-4  # rad/s; below it CTRV uses its first-order expansion in the turn rate
+
+
+def angular_residual(a: np.ndarray, b: np.ndarray, angles: tuple[int, ...]) -> np.ndarray:
+    """a - b (broadcast) with the components listed in `angles` wrapped to [-pi, pi)."""
+    d = np.subtract(a, b)
+    for i in angles:
+        d[..., i] = wrap_angle(d[..., i])
+    return d
+
+
+def angular_mean(sigmas: np.ndarray, weights: np.ndarray, angles: tuple[int, ...]) -> np.ndarray:
+    """Weighted mean over the second-to-last axis of (..., S, n) points; the components listed in
+    `angles` are averaged through their sines and cosines (no jump at +-pi)."""
+    m = np.einsum("...sd,s->...d", sigmas, weights)
+    for i in angles:
+        m[..., i] = np.arctan2(np.sin(sigmas[..., i]) @ weights, np.cos(sigmas[..., i]) @ weights)
+    return m
+
+
+def _stack_eye(shape: tuple[int, ...], d: int) -> np.ndarray:
+    return np.broadcast_to(np.eye(d), shape + (d, d)).copy()
+
+
+def _white_noise_block(dt: float, q: float, order: int) -> np.ndarray:
+    """Discrete covariance of an integrator chain of `order` states driven by white noise of PSD q
+    on the last derivative (order 2: position-velocity; order 3: position-velocity-acceleration)."""
+    if order == 1:
+        return np.array([[q * dt]])
+    if order == 2:
+        return q * np.array([[dt**3 / 3, dt**2 / 2], [dt**2 / 2, dt]])
+    return q * np.array([
+        [dt**5 / 20, dt**4 / 8, dt**3 / 6],
+        [dt**4 / 8, dt**3 / 3, dt**2 / 2],
+        [dt**3 / 6, dt**2 / 2, dt],
+    ])
+
+
+@dataclass
+class Kinematics:
+    """What the object list reports, in the tracking frame."""
+
+    position: np.ndarray       # (N, 3)
+    velocity: np.ndarray       # (N, 3)
+    acceleration: np.ndarray   # (N, 3)
+    yaw: np.ndarray            # (N,)
+    yaw_rate: np.ndarray       # (N,)
+    pose_covariance: np.ndarray    # (N, 4, 4) over x, y, z, yaw
+    twist_covariance: np.ndarray   # (N, 4, 4) over vx, vy, vz, yaw_rate
+
+
+class MotionModel:
+    """Base: state layout, angle handling and the maps the measurement models and outputs need."""
+
+    name = ""
+    labels: tuple[str, ...] = ()
+    angles: tuple[int, ...] = ()
+    linear = True
+    yaw_index = 0
+    yaw_rate_index: int | None = None
+
+    def __init__(self, config: MotionConfig):
+        self.config = config
+
+    @property
+    def dim(self) -> int:
+        return len(self.labels)
+
+    # --- dynamics -------------------------------------------------------------------------------
+    def transition(self, x: np.ndarray, dt: float) -> np.ndarray:
+        raise NotImplementedError
+
+    def jacobian(self, x: np.ndarray, dt: float) -> np.ndarray:
+        raise NotImplementedError
+
+    def noise(self, x: np.ndarray, dt: float) -> np.ndarray:
+        raise NotImplementedError
+
+    # --- what measurements see --------------------------------------------------------------------
+    def position_velocity(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Position and velocity (..., 3) of states (..., d)."""
+        raise NotImplementedError
+
+    def position_velocity_jacobian(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """d position / dx and d velocity / dx, each (N, 3, d)."""
+        raise NotImplementedError
+
+    def acceleration(self, x: np.ndarray) -> np.ndarray:
+        return np.zeros(x.shape[:-1] + (3,))
+
+    # --- angles -----------------------------------------------------------------------------------
+    def normalize(self, x: np.ndarray) -> np.ndarray:
+        """States with angles wrapped to [-pi, pi) (in place on a fresh array)."""
+        x = np.array(x, dtype=float)
+        for i in self.angles:
+            x[..., i] = wrap_angle(x[..., i])
+        return x
+
+    def residual(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """a - b with angle differences wrapped."""
+        return angular_residual(a, b, self.angles)
+
+    def mean(self, sigmas: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """Weighted mean of sigma points (..., S, d)."""
+        return angular_mean(sigmas, weights, self.angles)
+
+    # --- initialisation and output ---------------------------------------------------------------
+    def initial_state(self, position: np.ndarray, position_cov: np.ndarray, yaw: np.ndarray, yaw_var: np.ndarray,
+                      velocity: np.ndarray, initial: InitialConfig) -> tuple[np.ndarray, np.ndarray]:
+        """States (K, d) and covariances (K, d, d) of new tracks from a first detection."""
+        raise NotImplementedError
+
+    def kinematics(self, x: np.ndarray, P: np.ndarray) -> Kinematics:
+        """Object-list kinematics with covariances propagated through the output map."""
+        n = len(x)
+        position, velocity = self.position_velocity(x)
+        jp, jv = self.position_velocity_jacobian(x)
+        pose_j = np.zeros((n, 4, self.dim))
+        pose_j[:, :3] = jp
+        pose_j[:, 3, self.yaw_index] = 1.0
+        twist_j = np.zeros((n, 4, self.dim))
+        twist_j[:, :3] = jv
+        yaw_rate = np.zeros(n)
+        if self.yaw_rate_index is not None:
+            twist_j[:, 3, self.yaw_rate_index] = 1.0
+            yaw_rate = x[:, self.yaw_rate_index].copy()
+        return Kinematics(
+            position=position, velocity=velocity, acceleration=self.acceleration(x),
+            yaw=x[:, self.yaw_index].copy(), yaw_rate=yaw_rate,
+            pose_covariance=pose_j @ P @ pose_j.transpose(0, 2, 1),
+            twist_covariance=twist_j @ P @ twist_j.transpose(0, 2, 1),
+        )
+
+
+class ConstantVelocity(MotionModel):
+    """x y z vx vy vz yaw yaw_rate: straight-line motion; heading integrates its own turn rate."""
+
+    name = "cv"
+    labels = ("x", "y", "z", "vx", "vy", "vz", "yaw", "yaw_rate")
+    angles = (6,)
+    yaw_index, yaw_rate_index = 6, 7
+
+    def _F(self, dt: float) -> np.ndarray:
+        F = np.eye(8)
+        F[0, 3] = F[1, 4] = F[2, 5] = F[6, 7] = dt
+        return F
+
+    def transition(self, x: np.ndarray, dt: float) -> np.ndarray:
+        out = np.array(x, dtype=float)
+        out[..., 0:3] += dt * x[..., 3:6]
+        out[..., 6] += dt * x[..., 7]
+        return self.normalize(out)
+
+    def jacobian(self, x: np.ndarray, dt: float) -> np.ndarray:
+        return np.broadcast_to(self._F(dt), x.shape[:-1] + (8, 8))
+
+    def noise(self, x: np.ndarray, dt: float) -> np.ndarray:
+        c = self.config
+        Q = np.zeros((8, 8))
+        for (i, j), q in (((0, 3), c.accel_psd), ((1, 4), c.accel_psd), ((2, 5), c.vertical_psd), ((6, 7), c.yaw_accel_psd)):
+            Q[np.ix_([i, j], [i, j])] = _white_noise_block(dt, q, 2)
+        return np.broadcast_to(Q, x.shape[:-1] + (8, 8))
+
+    def position_velocity(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return x[..., 0:3], x[..., 3:6]
+
+    def position_velocity_jacobian(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        jp = np.zeros((3, self.dim))
+        jv = np.zeros((3, self.dim))
+        jp[:, 0:3] = np.eye(3)
+        jv[:, 3:6] = np.eye(3)
+        shape = x.shape[:-1] + (3, self.dim)
+        return np.broadcast_to(jp, shape), np.broadcast_to(jv, shape)
+
+    def initial_state(self, position, position_cov, yaw, yaw_var, velocity, initial):
+        k = len(position)
+        x = np.zeros((k, self.dim))
+        x[:, 0:3], x[:, 3:6], x[:, self.yaw_index] = position, velocity, yaw
+        P = np.zeros((k, self.dim, self.dim))
+        P[:, 0:3, 0:3] = position_cov
+        self._init_velocity_covariance(P, initial)
+        P[:, self.yaw_index, self.yaw_index] = yaw_var
+        P[:, self.yaw_rate_index, self.yaw_rate_index] = initial.yaw_rate_std_rps**2
+        return self.normalize(x), P
+
+    @staticmethod
+    def _init_velocity_covariance(P: np.ndarray, initial: InitialConfig) -> None:
+        P[:, 3, 3] = P[:, 4, 4] = initial.velocity_std_mps**2
+        P[:, 5, 5] = initial.vertical_velocity_std_mps**2
+
+
+class ConstantAcceleration(ConstantVelocity):
+    """x y z vx vy vz ax ay yaw yaw_rate: constant acceleration in the ground plane, constant vertical velocity."""
+
+    name = "ca"
+    labels = ("x", "y", "z", "vx", "vy", "vz", "ax", "ay", "yaw", "yaw_rate")
+    angles = (8,)
+    yaw_index, yaw_rate_index = 8, 9
+
+    def _F(self, dt: float) -> np.ndarray:
+        F = np.eye(10)
+        F[0, 3] = F[1, 4] = F[2, 5] = F[3, 6] = F[4, 7] = F[8, 9] = dt
+        F[0, 6] = F[1, 7] = 0.5 * dt**2
+        return F
+
+    def transition(self, x: np.ndarray, dt: float) -> np.ndarray:
+        out = np.array(x, dtype=float)
+        out[..., 0:2] += dt * x[..., 3:5] + 0.5 * dt**2 * x[..., 6:8]
+        out[..., 2] += dt * x[..., 5]
+        out[..., 3:5] += dt * x[..., 6:8]
+        out[..., 8] += dt * x[..., 9]
+        return self.normalize(out)
+
+    def jacobian(self, x: np.ndarray, dt: float) -> np.ndarray:
+        return np.broadcast_to(self._F(dt), x.shape[:-1] + (10, 10))
+
+    def noise(self, x: np.ndarray, dt: float) -> np.ndarray:
+        c = self.config
+        Q = np.zeros((10, 10))
+        for axis in (0, 1):
+            idx = [axis, axis + 3, axis + 6]
+            Q[np.ix_(idx, idx)] = _white_noise_block(dt, c.jerk_psd, 3)
+        Q[np.ix_([2, 5], [2, 5])] = _white_noise_block(dt, c.vertical_psd, 2)
+        Q[np.ix_([8, 9], [8, 9])] = _white_noise_block(dt, c.yaw_accel_psd, 2)
+        return np.broadcast_to(Q, x.shape[:-1] + (10, 10))
+
+    def acceleration(self, x: np.ndarray) -> np.ndarray:
+        a = np.zeros(x.shape[:-1] + (3,))
+        a[..., 0:2] = x[..., 6:8]
+        return a
+
+    def initial_state(self, position, position_cov, yaw, yaw_var, velocity, initial):
+        k = len(position)
+        x = np.zeros((k, self.dim))
+        x[:, 0:3], x[:, 3:6], x[:, self.yaw_index] = position, velocity, yaw
+        P = np.zeros((k, self.dim, self.dim))
+        P[:, 0:3, 0:3] = position_cov
+        self._init_velocity_covariance(P, initial)
+        P[:, 6, 6] = P[:, 7, 7] = initial.acceleration_std_mps2**2
+        P[:, self.yaw_index, self.yaw_index] = yaw_var
+        P[:, self.yaw_rate_index, self.yaw_rate_index] = initial.yaw_rate_std_rps**2
+        return self.normalize(x), P
+
+
+class ConstantTurnRate(MotionModel):
+    """CTRV, x y z v yaw yaw_rate vz: speed v along the heading, heading turning at yaw_rate."""
+
+    name = "ctrv"
+    labels = ("x", "y", "z", "v", "yaw", "yaw_rate", "vz")
+    angles = (4,)
+    linear = False
+    yaw_index, yaw_rate_index = 4, 5
+
+    def _planar(self, x: np.ndarray, dt: float) -> tuple[np.ndarray, ...]:
+        """Displacement dx, dy and their partials by v, yaw, yaw_rate."""
+        v, psi, w = x[..., 3], x[..., 4], x[..., 5]
+        s0, c0 = np.sin(psi), np.cos(psi)
+        small = np.abs(w) < _SMALL_TURN_RATE
+        ws = np.where(small, 1.0, w)
+        s1, c1 = np.sin(psi + ws * dt), np.cos(psi + ws * dt)
+        # Exact arc for turning objects, first order in the turn rate near zero (continuous at the switch).
+        dx = np.where(small, v * c0 * dt - 0.5 * v * s0 * w * dt**2, v / ws * (s1 - s0))
+        dy = np.where(small, v * s0 * dt + 0.5 * v * c0 * w * dt**2, v / ws * (c0 - c1))
+        dx_dv = np.where(small, c0 * dt - 0.5 * s0 * w * dt**2, (s1 - s0) / ws)
+        dy_dv = np.where(small, s0 * dt + 0.5 * c0 * w * dt**2, (c0 - c1) / ws)
+        dx_dpsi = np.where(small, -v * s0 * dt - 0.5 * v * c0 * w * dt**2, v / ws * (c1 - c0))
+        dy_dpsi = np.where(small, v * c0 * dt - 0.5 * v * s0 * w * dt**2, v / ws * (s1 - s0))
+        dx_dw = np.where(small, -0.5 * v * s0 * dt**2, v / ws * dt * c1 - v / ws**2 * (s1 - s0))
+        dy_dw = np.where(small, 0.5 * v * c0 * dt**2, v / ws * dt * s1 - v / ws**2 * (c0 - c1))
+        return dx, dy, dx_dv, dy_dv, dx_dpsi, dy_dpsi, dx_dw, dy_dw
+
+    def transition(self, x: np.ndarray, dt: float) -> np.ndarray:
+        dx, dy = self._planar(x, dt)[:2]
+        out = np.array(x, dtype=float)
+        out[..., 0] += dx
+        out[..., 1] += dy
+        out[..., 2] += dt * x[..., 6]
+        out[..., 4] += dt * x[..., 5]
+        return self.normalize(out)
+
+    def jacobian(self, x: np.ndarray, dt: float) -> np.ndarray:
+        _, _, dx_dv, dy_dv, dx_dpsi, dy_dpsi, dx_dw, dy_dw = self._planar(x, dt)
+        F = _stack_eye(x.shape[:-1], 7)
+        F[..., 0, 3], F[..., 0, 4], F[..., 0, 5] = dx_dv, dx_dpsi, dx_dw
+        F[..., 1, 3], F[..., 1, 4], F[..., 1, 5] = dy_dv, dy_dpsi, dy_dw
+        F[..., 2, 6] = dt
+        F[..., 4, 5] = dt
+        return F
+
+    def noise(self, x: np.ndarray, dt: float) -> np.ndarray:
+        """Longitudinal white acceleration along the current heading, white yaw acceleration, white
+        vertical acceleration; no lateral noise (the heading carries it)."""
+        c = self.config
+        h = np.stack([np.cos(x[..., 4]), np.sin(x[..., 4])], axis=-1)
+        a = _white_noise_block(dt, c.accel_psd, 2)
+        Q = np.zeros(x.shape[:-1] + (7, 7))
+        Q[..., 0:2, 0:2] = a[0, 0] * h[..., :, None] * h[..., None, :]
+        Q[..., 0:2, 3] = Q[..., 3, 0:2] = a[0, 1] * h
+        Q[..., 3, 3] = a[1, 1]
+        Q[..., 4:6, 4:6] = _white_noise_block(dt, c.yaw_accel_psd, 2)
+        z = _white_noise_block(dt, c.vertical_psd, 2)
+        Q[..., 2, 2], Q[..., 2, 6], Q[..., 6, 2], Q[..., 6, 6] = z[0, 0], z[0, 1], z[1, 0], z[1, 1]
+        return Q
+
+    def position_velocity(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        v, psi = x[..., 3], x[..., 4]
+        return x[..., 0:3], np.stack([v * np.cos(psi), v * np.sin(psi), x[..., 6]], axis=-1)
+
+    def position_velocity_jacobian(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        shape = x.shape[:-1] + (3, 7)
+        jp = np.zeros(shape)
+        jp[..., 0, 0] = jp[..., 1, 1] = jp[..., 2, 2] = 1.0
+        v, c, s = x[..., 3], np.cos(x[..., 4]), np.sin(x[..., 4])
+        jv = np.zeros(shape)
+        jv[..., 0, 3], jv[..., 0, 4] = c, -v * s
+        jv[..., 1, 3], jv[..., 1, 4] = s, v * c
+        jv[..., 2, 6] = 1.0
+        return jp, jv
+
+    def initial_state(self, position, position_cov, yaw, yaw_var, velocity, initial):
+        k = len(position)
+        x = np.zeros((k, 7))
+        x[:, 0:3], x[:, 4], x[:, 6] = position, yaw, velocity[:, 2]
+        x[:, 3] = velocity[:, 0] * np.cos(yaw) + velocity[:, 1] * np.sin(yaw)
+        P = np.zeros((k, 7, 7))
+        P[:, 0:3, 0:3] = position_cov
+        P[:, 3, 3] = initial.velocity_std_mps**2
+        P[:, 4, 4] = yaw_var
+        P[:, 5, 5] = initial.yaw_rate_std_rps**2
+        P[:, 6, 6] = initial.vertical_velocity_std_mps**2
+        return self.normalize(x), P
+
+
+class ConstantHeading(ConstantTurnRate):
+    """The IMM's straight-motion mode in the CTRV state: heading held, yaw_rate carried but unused."""
+
+    name = "cv_heading"
+
+    def transition(self, x: np.ndarray, dt: float) -> np.ndarray:
+        out = np.array(x, dtype=float)
+        out[..., 0] += dt * x[..., 3] * np.cos(x[..., 4])
+        out[..., 1] += dt * x[..., 3] * np.sin(x[..., 4])
+        out[..., 2] += dt * x[..., 6]
+        return self.normalize(out)
+
+    def jacobian(self, x: np.ndarray, dt: float) -> np.ndarray:
+        v, c, s = x[..., 3], np.cos(x[..., 4]), np.sin(x[..., 4])
+        F = _stack_eye(x.shape[:-1], 7)
+        F[..., 0, 3], F[..., 0, 4] = c * dt, -v * s * dt
+        F[..., 1, 3], F[..., 1, 4] = s * dt, v * c * dt
+        F[..., 2, 6] = dt
+        return F
+
+
+class Static(MotionModel):
+    """x y z yaw random walks: no motion model (the position-only baseline)."""
+
+    name = "static"
+    labels = ("x", "y", "z", "yaw")
+    angles = (3,)
+    yaw_index = 3
+
+    def transition(self, x: np.ndarray, dt: float) -> np.ndarray:
+        return self.normalize(x)
+
+    def jacobian(self, x: np.ndarray, dt: float) -> np.ndarray:
+        return np.broadcast_to(np.eye(4), x.shape[:-1] + (4, 4))
+
+    def noise(self, x: np.ndarray, dt: float) -> np.ndarray:
+        c = self.config
+        q = np.array([c.static_position_psd] * 3 + [c.static_yaw_psd]) * dt
+        return np.broadcast_to(np.diag(q), x.shape[:-1] + (4, 4))
+
+    def position_velocity(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return x[..., 0:3], np.zeros(x.shape[:-1] + (3,))
+
+    def position_velocity_jacobian(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        jp = np.zeros((3, 4))
+        jp[:, 0:3] = np.eye(3)
+        shape = x.shape[:-1] + (3, 4)
+        return np.broadcast_to(jp, shape), np.zeros(shape)
+
+    def initial_state(self, position, position_cov, yaw, yaw_var, velocity, initial):
+        k = len(position)
+        x = np.zeros((k, 4))
+        x[:, 0:3], x[:, 3] = position, yaw
+        P = np.zeros((k, 4, 4))
+        P[:, 0:3, 0:3] = position_cov
+        P[:, 3, 3] = yaw_var
+        return self.normalize(x), P
+
+
+def imm_transition_matrix(rate_hz: float, dt: float) -> np.ndarray:
+    """Mode transition probabilities over dt of a symmetric two-mode continuous-time Markov chain
+    leaving each mode at `rate_hz` (identity for dt = 0)."""
+    stay = 0.5 * (1.0 + np.exp(-2.0 * rate_hz * dt))
+    return np.array([[stay, 1.0 - stay], [1.0 - stay, stay]])
+
+
+def build_motion_model(config: MotionConfig) -> tuple[MotionModel, tuple[MotionModel, ...]]:
+    """The state layout's model and, for the IMM, its modes (constant heading, CTRV); otherwise no modes."""
+    if config.model == "imm":
+        return ConstantTurnRate(config), (ConstantHeading(config), ConstantTurnRate(config))
+    models = {"cv": ConstantVelocity, "ca": ConstantAcceleration, "ctrv": ConstantTurnRate, "static": Static}
+    return models[config.model](config), ()

@@ -1,0 +1,333 @@
+"""MultiObjectTracker: the middleware-free multi-sensor tracker the ROS node and the replay runner drive.
+
+    tracker = MultiObjectTracker(config, vehicle, tree)
+    tracker.process(measurement)      # Boxes3D / RadarDetections / CameraDetections, in arrival order
+    objects = tracker.object_list(stamp_ns)
+    tracker.diagnostics()
+
+Tracks live in one fixed frame (`config.frame_id`). In a world frame such as `map`, the transform
+tree must hold map -> base_link (the ego pose); every measurement frame is looked up at the
+measurement's own stamp, which is the ego-motion compensation, and the sensor's velocity in the
+tracking frame (for radar range rate) is the finite difference of those lookups. In a frame fixed
+to the vehicle or a sensor (e.g. KITTI without ego poses) no ego pose is needed.
+
+Asynchrony: measurements wait in a reorder buffer `timing.reorder_window_s` behind the newest stamp
+seen and are processed in stamp order, each after predicting all tracks to its stamp; anything older
+than what was processed is rejected and counted. `flush(until_ns)` releases the buffer up to a stamp
+(end of data, or a synchronous loop); `step(measurement)` processes one measurement at once.
+
+One processing cycle per batch: predict -> gate -> associate -> update -> manage (timed per stage).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from fusion.config.vehicle import VehicleConfig
+from fusion.core.classes import ObjectClass
+from fusion.core.errors import InputError, StampOrderError, UnknownFrameError
+from fusion.core.measurements import Boxes3D, CameraDetections, MeasurementBatch, RadarDetections
+from fusion.core.objects import ObjectList, TrackStatus
+from fusion.core.transform_tree import TransformTree
+from fusion.tracking.association import (AssociationCost, Candidates, assign, chi_square_gate, class_compatibility,
+                                         coarse_pairs, default_cost, mahalanobis2)
+from fusion.tracking.config import TrackerConfig
+from fusion.tracking.diagnostics import TrackerDiagnostics
+from fusion.tracking.engine import build_engine
+from fusion.tracking.geometry import GEOMETRIC_MEASURES
+from fusion.tracking.measurement import Detections, MeasurementModel, SensorPose
+from fusion.tracking.motion import build_motion_model
+from fusion.tracking.reorder import ReorderBuffer
+from fusion.tracking.tracks import TrackLifecycle, TrackTable
+from sensors.camera.measurement_model import CameraCenterModel
+from sensors.lidar.measurement_model import LidarBoxModel
+from sensors.radar.measurement_model import RadarPolarModel
+
+INPUT_KINDS = {Boxes3D: "lidar", RadarDetections: "radar", CameraDetections: "camera"}
+MODELS = {"lidar": LidarBoxModel, "radar": RadarPolarModel, "camera": CameraCenterModel}
+_VELOCITY_STEP_NS = 10_000_000  # finite-difference step for the sensor's velocity in the tracking frame
+
+
+@dataclass
+class _Sensor:
+    name: str
+    kind: str
+    bit: int
+    model: MeasurementModel
+    cost: AssociationCost
+    gate: float
+    last_ns: int | None = None
+
+
+class MultiObjectTracker:
+    def __init__(self, config: TrackerConfig, vehicle: VehicleConfig, tree: TransformTree, *, engine: str = "batched",
+                 costs: dict[str, AssociationCost] | None = None):
+        """engine: "batched" (arrays) or "filterpy" (one filterpy filter per track, the reference);
+        costs: per sensor kind ("lidar", "radar", "camera"), an AssociationCost replacing the configured one."""
+        self.config = config
+        self.vehicle = vehicle
+        self.tree = tree
+        self.frame_id = config.frame_id
+        self.motion, modes = build_motion_model(config.motion)
+        m = config.motion
+        if engine == "batched":
+            self.engine = build_engine(self.motion, modes, config.filter, m.imm_switch_rate_hz, m.imm_initial_turn_probability)
+        elif engine == "filterpy":
+            from fusion.tracking.reference import FilterpyEngine
+
+            self.engine = FilterpyEngine(self.motion, modes, config.filter, m.imm_switch_rate_hz, m.imm_initial_turn_probability)
+        else:
+            raise InputError("tracker", f"unknown engine {engine!r} (batched or filterpy)")
+        self.lifecycle = TrackLifecycle(config.management)
+        self.tracks = TrackTable.empty()
+        self.compatible = class_compatibility(config.association)
+        self.buffer: ReorderBuffer[MeasurementBatch] = ReorderBuffer(round(config.timing.reorder_window_s * 1e9))
+        self.time_ns: int | None = None
+        self._next_id = 1
+        self._diag = TrackerDiagnostics()
+        self.sensors: dict[str, _Sensor] = {}
+        for name, sensor in vehicle.sensors.items():
+            if sensor.kind not in MODELS or not sensor.enabled or not getattr(config.sensors, sensor.kind).enabled:
+                continue
+            settings = getattr(config.sensors, sensor.kind)
+            model = MODELS[sensor.kind](name, sensor, settings)
+            gate = chi_square_gate(config.association.gate_probability, model.dim)
+            cost = (costs or {}).get(sensor.kind) or default_cost(settings, gate)
+            self.sensors[name] = _Sensor(name, sensor.kind, len(self.sensors), model, cost, gate)
+        self.sensor_names = tuple(self.sensors)
+
+    # --- input ------------------------------------------------------------------------------------
+    def accepts(self, measurement: object) -> bool:
+        """Whether `measurement` is a tracker input from a sensor the tracker uses."""
+        return type(measurement) in INPUT_KINDS and getattr(measurement, "sensor_id", None) in self.sensors
+
+    def process(self, measurement: MeasurementBatch) -> None:
+        """Queue a measurement (arrival order) and process whatever the reorder window releases.
+        Raises InputError for a measurement that is not a tracker input, from an unknown sensor or in
+        an unknown frame; records (and otherwise ignores) late, duplicate and non-finite data."""
+        if self._check_source(measurement) is None:
+            return
+        try:
+            self.buffer.push(measurement.stamp_ns, measurement, measurement.source)
+        except StampOrderError as exc:
+            self._diag.reject("too_late", 1, str(exc))
+            return
+        for batch in self.buffer.pop_ready():
+            self._cycle(batch)
+
+    def flush(self, until_ns: int | None = None) -> None:
+        """Process every buffered measurement up to `until_ns` (all when None); measurements older than
+        that arriving later are rejected as too late."""
+        for batch in self.buffer.pop_until(until_ns):
+            self._cycle(batch)
+
+    def step(self, measurement: MeasurementBatch) -> None:
+        """Process one measurement now (synchronous use, e.g. frame-by-frame datasets)."""
+        self.process(measurement)
+        self.flush(measurement.stamp_ns)
+
+    def _check_source(self, m: object) -> _Sensor | None:
+        kind = INPUT_KINDS.get(type(m))
+        if kind is None:
+            raise InputError(f"measurement {type(m).__name__}", "not a tracker input (Boxes3D, RadarDetections or CameraDetections)")
+        sensor = self.sensors.get(m.sensor_id)
+        if sensor is None:
+            if m.sensor_id in self.vehicle.sensors:
+                self._diag.reject("sensor_disabled", 1, f"{m.source}: sensor not used by the tracker")
+                return None
+            self._diag.reject("unknown_sensor", 1, m.source)
+            raise InputError(f"sensor {m.sensor_id!r}", f"unknown sensor (vehicle {self.vehicle.vehicle.name!r} has: "
+                                                        f"{', '.join(self.vehicle.sensors)})")
+        if sensor.kind != kind:
+            self._diag.reject("wrong_kind", 1, m.source)
+            raise InputError(m.source, f"{type(m).__name__} from sensor {m.sensor_id!r}, which is a {sensor.kind}")
+        if m.frame_id != self.frame_id and m.frame_id not in self.tree.frames:
+            self._diag.reject("unknown_frame", 1, m.source)
+            raise UnknownFrameError(f"frame {m.frame_id!r}", f"unknown to the transform tree ({m.source})")
+        if m.frame_id != self.frame_id and self.frame_id not in self.tree.frames:
+            self._diag.reject("unknown_frame", 1, m.source)
+            raise UnknownFrameError(f"tracking frame {self.frame_id!r}", f"unknown to the transform tree (needed for {m.source})")
+        self._diag.received[sensor.name] += 1
+        return sensor
+
+    def _sensor_pose(self, frame_id: str, stamp_ns: int) -> SensorPose:
+        transform = self.tree.lookup(self.frame_id, frame_id, stamp_ns)
+        h = _VELOCITY_STEP_NS
+        for a, b in ((stamp_ns - h, stamp_ns + h), (stamp_ns - h, stamp_ns), (stamp_ns, stamp_ns + h)):
+            try:
+                before = self.tree.lookup(self.frame_id, frame_id, a).translation
+                after = self.tree.lookup(self.frame_id, frame_id, b).translation
+            except InputError:
+                continue
+            return SensorPose(transform, (after - before) / ((b - a) * 1e-9))
+        return SensorPose(transform, np.zeros(3))
+
+    # --- one cycle ----------------------------------------------------------------------------------
+    def _cycle(self, batch: MeasurementBatch) -> None:
+        sensor = self.sensors[batch.sensor_id]
+        stamp = batch.stamp_ns
+        if sensor.last_ns is not None and stamp <= sensor.last_ns:
+            self._diag.reject("duplicate", 1, f"{batch.source}: not newer than this sensor's last batch ({sensor.last_ns})")
+            return
+        try:
+            pose = self._sensor_pose(batch.frame_id, stamp)
+        except InputError as exc:
+            self._diag.reject("no_transform", 1, f"{batch.source}: {exc}")
+            return
+        sensor.last_ns = stamp
+        self._diag.processed[sensor.name] += 1
+        clock = time.perf_counter()
+        det = sensor.model.detections(batch, pose)
+        for reason, count in det.dropped.items():
+            self._diag.reject(reason, count, f"{batch.source}: {count} detection(s)")
+        self._predict_to(stamp)
+        clock = self._lap("predict", clock)
+
+        matched_t = matched_d = np.zeros(0, dtype=np.int64)
+        failed = np.zeros(0, dtype=bool)
+        if len(self.tracks) and len(det):
+            pred = self.engine.measurement_prediction(sensor.model, pose)
+            pairs = self._candidates(sensor, det, pred, pose)
+            clock = self._lap("gate", clock)
+            matched_t, matched_d = assign(pairs.tracks, pairs.detections, sensor.cost(pairs), sensor.cost.unassigned_cost,
+                                          self.config.association.method)
+            clock = self._lap("associate", clock)
+            failed = self.engine.update(matched_t, det.z[matched_d], det.R[matched_d], sensor.model, pose, pred)
+            clock = self._lap("update", clock)
+        self._manage(sensor, det, pose, matched_t, matched_d, matched_t[failed], stamp)
+        self._lap("manage", clock)
+
+    def _lap(self, stage: str, since: float) -> float:
+        now = time.perf_counter()
+        self._diag.stage_seconds[stage] += now - since
+        return now
+
+    def _predict_to(self, stamp_ns: int) -> None:
+        if self.time_ns is not None and stamp_ns >= self.time_ns:
+            dt = (stamp_ns - self.time_ns) * 1e-9
+            failed = self.engine.predict(dt)
+            self.lifecycle.predict(self.tracks, dt)
+            if failed.any():
+                self._drop(failed, "covariance_failed")
+        self.time_ns = stamp_ns if self.time_ns is None else max(self.time_ns, stamp_ns)
+
+    def _candidates(self, sensor: _Sensor, det: Detections, pred, pose: SensorPose) -> Candidates:
+        model, motion = sensor.model, self.motion
+        x, _ = self.engine.estimate()
+        ti, dj = coarse_pairs(model.track_points(motion, x, pose), det.points, model.settings.pregate_radius)
+        track_classes = self.tracks.classes
+        ok = self.compatible[det.classes[dj], track_classes[ti]]
+        ti, dj = ti[ok], dj[ok]
+        residual = model.residual(det.z[dj], pred.zhat[ti])
+        S = pred.S0[ti] + det.R[dj]
+        d2 = mahalanobis2(residual, S)
+        pairs = Candidates(sensor.kind, ti, dj, residual, S, d2, track_classes[ti], det.classes[dj], det.scores[dj], None)
+        pairs = pairs.select(d2 <= sensor.gate)
+        measure = model.settings.geometric
+        if measure != "none" and len(pairs):
+            fn, higher_is_closer = GEOMETRIC_MEASURES[measure]
+            geometry = model.track_geometry(motion, x, self.tracks.size, pose)
+            pairs.geometric = fn(geometry[pairs.tracks], det.geometry[pairs.detections])
+            threshold = model.settings.geometric_threshold
+            pairs = pairs.select(pairs.geometric >= threshold if higher_is_closer else pairs.geometric <= threshold)
+        return pairs
+
+    def _manage(self, sensor: _Sensor, det: Detections, pose: SensorPose, matched_t: np.ndarray, matched_d: np.ndarray,
+                failed_rows: np.ndarray, stamp_ns: int) -> None:
+        model, life, tracks = sensor.model, self.lifecycle, self.tracks
+        if self.engine.repairs:
+            self._diag.covariance_repairs += self.engine.repairs
+            self.engine.repairs = 0
+        if len(tracks):
+            x, P = self.engine.estimate()
+            visible = model.visible(self.motion, x, tracks.size, pose)
+            life.observe(tracks, visible, matched_t, model.detection_probability, model.settings.hit_likelihood_ratio,
+                         sensor.bit, stamp_ns)
+            classes = det.classes[matched_d]
+            life.fuse_classes(tracks, matched_t, classes, classes != ObjectClass.UNKNOWN, model.settings.class_confidence)
+            if det.sizes is not None:
+                life.fuse_sizes(tracks, matched_t, det.sizes[matched_d], det.size_var[matched_d])
+            life.update_status(tracks)
+            drop = np.zeros(len(tracks), dtype=bool)
+            drop[failed_rows] = True
+            if drop.any():
+                self._drop(drop, "covariance_failed")
+        if model.can_initiate and model.settings.initiate and len(det) > len(matched_d):
+            unmatched = np.setdiff1d(np.arange(len(det)), matched_d)
+            self._start_tracks(sensor, det, unmatched, pose, stamp_ns)
+        if len(self.tracks):
+            _, P = self.engine.estimate()
+            position_std = np.sqrt(np.maximum(P[:, 0, 0], P[:, 1, 1]))
+            drop = np.zeros(len(self.tracks), dtype=bool)
+            for reason, mask in life.expired(self.tracks, stamp_ns, position_std).items():
+                if (mask & ~drop).any():
+                    self._diag.deleted[reason] += int((mask & ~drop).sum())
+                drop |= mask
+            if drop.any():
+                self._drop(drop, None)
+
+    def _start_tracks(self, sensor: _Sensor, det: Detections, rows: np.ndarray, pose: SensorPose, stamp_ns: int) -> None:
+        new = sensor.model.new_tracks(det, rows, pose)
+        init = self.config.initial
+        x0, P0 = self.motion.initial_state(new.position, new.position_cov, new.yaw, new.yaw_var, new.velocity, init)
+        if det.sizes is not None:
+            sizes, size_var = det.sizes[rows], det.size_var[rows]
+        else:
+            sizes, size_var = np.tile(init.size_m, (len(rows), 1)), np.full((len(rows), 3), init.size_std_m**2)
+        ids = np.arange(self._next_id, self._next_id + len(rows), dtype=np.int64)
+        self._next_id += len(rows)
+        classes = det.classes[rows]
+        self.engine.add(x0, P0)
+        self.tracks.append(self.lifecycle.new(ids, classes, classes != ObjectClass.UNKNOWN, sensor.model.settings.class_confidence,
+                                              sizes, size_var, sensor.bit, stamp_ns))
+        self._diag.created += len(rows)
+
+    def _drop(self, mask: np.ndarray, reason: str | None) -> None:
+        """Delete the masked tracks (counted under `reason` unless the caller counted them)."""
+        if reason is not None:
+            self._diag.deleted[reason] += int(mask.sum())
+        self.engine.keep(~mask)
+        self.tracks.keep(~mask)
+
+    # --- output -------------------------------------------------------------------------------------
+    def object_list(self, stamp_ns: int | None = None, include_tentative: bool | None = None) -> ObjectList:
+        """Tracks predicted to `stamp_ns` (default: the last processed stamp), in the tracking frame.
+        Tentative tracks are left out unless include_tentative (default: management.output_tentative)."""
+        if include_tentative is None:
+            include_tentative = self.config.management.output_tentative
+        if self.time_ns is None:
+            return ObjectList(int(stamp_ns or 0), self.frame_id, sensor_names=self.sensor_names)
+        stamp = self.time_ns if stamp_ns is None else int(stamp_ns)
+        if stamp < self.time_ns:
+            raise StampOrderError(f"object list at {stamp}", f"the tracker has already processed up to {self.time_ns}")
+        dt = (stamp - self.time_ns) * 1e-9
+        engine = self.engine
+        if dt > 0 and len(engine):
+            engine = engine.copy()
+            engine.predict(dt)
+        x, P = engine.estimate()
+        tracks = self.tracks
+        kin = self.motion.kinematics(x, P)
+        objects = ObjectList(
+            stamp_ns=stamp, frame_id=self.frame_id, track_ids=tracks.ids.copy(), classes=tracks.classes,
+            class_probabilities=tracks.class_probs.copy(), position=kin.position, velocity=kin.velocity,
+            acceleration=kin.acceleration, yaw=kin.yaw, yaw_rate=kin.yaw_rate, pose_covariance=kin.pose_covariance,
+            twist_covariance=kin.twist_covariance, size=tracks.size.copy(),
+            existence_probability=tracks.existence * self.config.management.existence_survival_per_s**dt,
+            age_s=(stamp - tracks.created_ns) * 1e-9, status=tracks.status.copy(), sensor_mask=tracks.sensor_mask.copy(),
+            sensor_names=self.sensor_names,
+        )
+        if include_tentative:
+            return objects
+        return objects.select(tracks.status != TrackStatus.TENTATIVE)
+
+    def diagnostics(self) -> dict[str, Any]:
+        """A snapshot: received / processed / rejected counts, track counts, stage timings."""
+        status = self.tracks.status
+        return self._diag.snapshot(
+            tracks={s.name.lower(): int(np.sum(status == s)) for s in TrackStatus},
+            buffered=len(self.buffer), time_ns=self.time_ns,
+        )

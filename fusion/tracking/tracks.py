@@ -1,0 +1,138 @@
+"""Track bookkeeping as a struct of arrays, and the life-cycle rules of ManagementConfig.
+
+The kinematic state lives in the filter engine; this table holds, row for row, everything else: ids,
+class probabilities, existence probability, status, hit history (M of N), misses, stamps, the
+smoothed box size and which sensors contributed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from fusion.core.classes import NUM_CLASSES
+from fusion.core.objects import TrackStatus
+from fusion.tracking.config import ManagementConfig
+
+
+@dataclass
+class TrackTable:
+    ids: np.ndarray            # (N,) int64, unique and never reused
+    class_probs: np.ndarray    # (N, C)
+    existence: np.ndarray      # (N,)
+    status: np.ndarray         # (N,) TrackStatus values
+    history: np.ndarray        # (N,) uint32: bit k = hit k sensor updates ago (updates that could see the track)
+    misses: np.ndarray         # (N,) consecutive misses
+    created_ns: np.ndarray     # (N,) int64
+    last_hit_ns: np.ndarray    # (N,) int64
+    size: np.ndarray           # (N, 3) smoothed l, w, h
+    size_var: np.ndarray       # (N, 3)
+    sensor_mask: np.ndarray    # (N,) int64, bit i = sensor i contributed
+
+    @classmethod
+    def empty(cls) -> TrackTable:
+        return cls(np.zeros(0, np.int64), np.zeros((0, NUM_CLASSES)), np.zeros(0), np.zeros(0, np.int64),
+                   np.zeros(0, np.uint32), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64),
+                   np.zeros((0, 3)), np.zeros((0, 3)), np.zeros(0, np.int64))
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def keep(self, mask: np.ndarray) -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name)[mask])
+
+    def append(self, other: TrackTable) -> None:
+        for f in fields(self):
+            setattr(self, f.name, np.concatenate([getattr(self, f.name), getattr(other, f.name)]))
+
+    @property
+    def classes(self) -> np.ndarray:
+        return np.argmax(self.class_probs, axis=1)
+
+
+def class_likelihood(classes: np.ndarray, confidence: float) -> np.ndarray:
+    """(K, C) likelihood of each true class given detected classes: `confidence` for the detected class,
+    the rest spread evenly."""
+    lik = np.full((len(classes), NUM_CLASSES), (1.0 - confidence) / (NUM_CLASSES - 1))
+    lik[np.arange(len(classes)), classes] = confidence
+    return lik
+
+
+class TrackLifecycle:
+    """The rules of fusion.tracking.config.ManagementConfig, applied to a TrackTable."""
+
+    def __init__(self, config: ManagementConfig):
+        self.config = config
+        self.window_mask = np.uint32((1 << config.confirm_window) - 1)
+
+    def new(self, ids: np.ndarray, classes: np.ndarray, class_known: np.ndarray, confidence: float, sizes: np.ndarray,
+            size_var: np.ndarray, sensor_bit: int, stamp_ns: int) -> TrackTable:
+        k = len(ids)
+        probs = np.where(class_known[:, None], class_likelihood(classes, confidence), 1.0 / NUM_CLASSES)
+        return TrackTable(
+            ids=ids, class_probs=probs / probs.sum(axis=1, keepdims=True),
+            existence=np.full(k, self.config.existence_initial), status=np.full(k, int(TrackStatus.TENTATIVE)),
+            history=np.ones(k, np.uint32), misses=np.zeros(k, np.int64), created_ns=np.full(k, stamp_ns, np.int64),
+            last_hit_ns=np.full(k, stamp_ns, np.int64), size=sizes.astype(float), size_var=size_var.astype(float),
+            sensor_mask=np.full(k, 1 << sensor_bit, np.int64),
+        )
+
+    def predict(self, table: TrackTable, dt: float) -> None:
+        table.existence = table.existence * self.config.existence_survival_per_s**dt
+        table.size_var = table.size_var + self.config.size_psd * dt
+
+    def observe(self, table: TrackTable, visible: np.ndarray, hits: np.ndarray, detection_probability: float,
+                hit_likelihood_ratio: float, sensor_bit: int, stamp_ns: int) -> None:
+        """One sensor update: tracks it could see (visible) and the rows it detected (hits)."""
+        hit = np.zeros(len(table), dtype=bool)
+        hit[hits] = True
+        seen = visible | hit
+        table.history[seen] = ((table.history[seen] << np.uint32(1)) | hit[seen].astype(np.uint32)) & self.window_mask
+        table.misses[hit] = 0
+        miss = seen & ~hit
+        table.misses[miss] += 1
+        p = table.existence
+        pd = detection_probability
+        p_miss = p * (1.0 - pd) / np.maximum(1.0 - p * pd, 1e-12)
+        p_hit = hit_likelihood_ratio * p / (hit_likelihood_ratio * p + 1.0 - p)
+        table.existence = np.where(hit, p_hit, np.where(miss, p_miss, p))
+        table.last_hit_ns[hit] = stamp_ns
+        table.sensor_mask[hit] |= 1 << sensor_bit
+
+    def fuse_classes(self, table: TrackTable, rows: np.ndarray, classes: np.ndarray, class_known: np.ndarray,
+                     confidence: float) -> None:
+        rows, classes = rows[class_known], classes[class_known]
+        if len(rows) == 0:
+            return
+        posterior = table.class_probs[rows] * class_likelihood(classes, confidence)
+        posterior /= posterior.sum(axis=1, keepdims=True)
+        f = self.config.class_forgetting
+        table.class_probs[rows] = (1.0 - f) * posterior + f / NUM_CLASSES
+
+    def fuse_sizes(self, table: TrackTable, rows: np.ndarray, sizes: np.ndarray, size_var: np.ndarray) -> None:
+        """Scalar Kalman update per box dimension."""
+        gain = table.size_var[rows] / (table.size_var[rows] + size_var)
+        table.size[rows] += gain * (sizes - table.size[rows])
+        table.size_var[rows] *= 1.0 - gain
+
+    def update_status(self, table: TrackTable) -> None:
+        hits = np.bitwise_count(table.history)
+        tentative = table.status == TrackStatus.TENTATIVE
+        confirm = tentative & (hits >= self.config.confirm_hits)
+        established = ~tentative | confirm
+        table.status = np.where(established, np.where(table.misses > 0, int(TrackStatus.COASTING), int(TrackStatus.CONFIRMED)),
+                                table.status)
+
+    def expired(self, table: TrackTable, stamp_ns: int, position_std: np.ndarray) -> dict[str, np.ndarray]:
+        """Masks of tracks to delete, by reason."""
+        c = self.config
+        tentative = table.status == TrackStatus.TENTATIVE
+        age_s = (stamp_ns - table.created_ns) / 1e9
+        silent_s = (stamp_ns - table.last_hit_ns) / 1e9
+        return {
+            "tentative_lost": tentative & ((table.misses >= c.tentative_max_misses) | (age_s > c.tentative_max_age_s)),
+            "coasted_out": ~tentative & (silent_s > c.max_coast_s),
+            "low_existence": table.existence < c.existence_delete,
+            "uncertain": position_std > c.max_position_std_m,
+        }

@@ -1,0 +1,111 @@
+"""Whole scenarios: deterministic for a seed, different across seeds, events in a total order with
+arrival = stamp + latency, ground truth with stable ids, lidar point clouds consistent with the boxes."""
+from __future__ import annotations
+
+from dataclasses import fields
+
+import numpy as np
+import pytest
+
+from datasets.simulation.scenario import SensorEvent, simulate_scenario
+from fusion.core.boxes import points_in_boxes
+from fusion.core.measurements import Boxes3D, GnssFix, GnssStatus, ImuSample, LidarPointCloud
+from fusion.core.time import NS_PER_S
+
+
+def _same_value(a, b) -> bool:
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same_value(a[k], b[k]) for k in a)
+    if isinstance(a, np.ndarray):
+        return isinstance(b, np.ndarray) and a.dtype == b.dtype and np.array_equal(a, b, equal_nan=True)
+    return type(a) is type(b) and (a == b or (a != a and b != b))
+
+
+def assert_same_events(first: list[SensorEvent], second: list[SensorEvent]) -> None:
+    assert len(first) == len(second)
+    for a, b in zip(first, second):
+        assert a.arrival_ns == b.arrival_ns and type(a.measurement) is type(b.measurement)
+        for f in fields(a.measurement):
+            assert _same_value(getattr(a.measurement, f.name), getattr(b.measurement, f.name)), (a.sensor_id, a.stamp_ns, f.name)
+        assert (a.truth_ids is None) == (b.truth_ids is None)
+        assert a.truth_ids is None or np.array_equal(a.truth_ids, b.truth_ids)
+
+
+def test_same_seed_gives_identical_events(short_config, short_scenario, vehicle):
+    again = simulate_scenario(short_config, vehicle)
+    assert_same_events(short_scenario.events, again.events)
+    for a, b in zip(short_scenario.truth, again.truth):
+        for f in fields(a):
+            assert _same_value(getattr(a, f.name), getattr(b, f.name))
+
+
+def test_another_seed_gives_other_events(short_config, short_scenario, vehicle):
+    other = simulate_scenario(short_config.model_copy(update={"seed": short_config.seed + 1}), vehicle)
+    radar = lambda s: np.concatenate([e.measurement.range for e in s.events if e.sensor_id == "radar_front"])  # noqa: E731
+    assert not np.array_equal(radar(short_scenario)[:50], radar(other)[:50])
+    assert not np.allclose(short_scenario.truth[0].centers[:5], other.truth[0].centers[:5])
+
+
+def test_events_are_totally_ordered_and_arrive_after_their_latency(short_scenario, vehicle):
+    keys = [e.sort_key() for e in short_scenario.events]
+    assert keys == sorted(keys) and len(set(keys)) == len(keys)
+    for e in short_scenario.events:
+        assert e.arrival_ns - e.stamp_ns == int(round(vehicle.sensors[e.sensor_id].latency_s * NS_PER_S))
+    start = short_scenario.config.start_time_s * NS_PER_S
+    assert all(start <= e.stamp_ns <= start + short_scenario.config.duration_s * NS_PER_S for e in short_scenario.events)
+
+
+def test_every_sensor_reports_at_its_rate(short_scenario, vehicle):
+    counts = short_scenario.counts_by_sensor()
+    duration = short_scenario.config.duration_s
+    for name, sensor in vehicle.sensors.items():
+        assert abs(counts[name] - duration * sensor.rate_hz) <= 1, name
+    imu = [e.measurement for e in short_scenario.events if isinstance(e.measurement, ImuSample)]
+    resting = np.mean([m.linear_acceleration for m in imu[:100]], axis=0)   # the ego stands still first
+    assert resting[2] == pytest.approx(9.81, abs=0.1)
+
+
+def test_gnss_outage_window_has_no_fix(vehicle, short_config):
+    config = short_config.model_copy(update={"gnss_outages": short_config.gnss_outages.model_copy(update={"start_s": [1.0], "duration_s": [2.0]})})
+    scenario = simulate_scenario(config, vehicle)
+    start = config.start_time_s * NS_PER_S
+    for e in scenario.events:
+        if isinstance(e.measurement, GnssFix):
+            t = (e.stamp_ns - start) / NS_PER_S
+            assert (e.measurement.status == GnssStatus.NO_FIX) == (1.0 <= t < 3.0)
+
+
+def test_truth_ids_are_stable_and_detections_name_true_objects(short_scenario):
+    identity: dict[int, tuple] = {}
+    for frame in short_scenario.truth:
+        assert len(set(frame.track_ids.tolist())) == len(frame.track_ids)
+        for track, cls, size in zip(frame.track_ids.tolist(), frame.classes.tolist(), frame.sizes.tolist()):
+            assert identity.setdefault(track, (cls, size)) == (cls, size)
+        assert np.all(np.abs(frame.centers[:, 2] - frame.sizes[:, 2] / 2) < 1e-9)   # standing on the ground
+    assert 0 < np.mean([f.visible.mean() for f in short_scenario.truth]) < 1
+    for e in short_scenario.events:
+        if e.truth_ids is not None:
+            assert len(e.truth_ids) == len(e.measurement)
+            assert set(e.truth_ids[e.truth_ids >= 0].tolist()) <= set(identity)
+
+
+def test_lidar_points_leave_other_streams_unchanged_and_fit_the_boxes(short_config, short_scenario, vehicle):
+    with_points = simulate_scenario(short_config.model_copy(update={"lidar_points": True}), vehicle)
+    clouds = [e for e in with_points.events if isinstance(e.measurement, LidarPointCloud)]
+    assert_same_events(short_scenario.events, [e for e in with_points.events if not isinstance(e.measurement, LidarPointCloud)])
+    lidar = vehicle.sensors["lidar_top"]
+    assert abs(len(clouds) - short_config.duration_s * lidar.rate_hz) <= 1
+    boxes = {e.stamp_ns: e.measurement for e in with_points.events if isinstance(e.measurement, Boxes3D)}
+    for event in clouds:
+        cloud = event.measurement
+        assert len(cloud) > 5000
+        assert np.all(cloud.fields["time"] >= 0) and np.all(cloud.fields["time"] < 1.0 / lidar.rate_hz)
+        assert set(np.unique(cloud.fields["ring"]).astype(int)) <= set(range(lidar.channels))
+        ranges = np.linalg.norm(cloud.points, axis=1)
+        assert ranges.min() >= lidar.min_range_m - 0.1 and ranges.max() <= lidar.max_range_m + 0.1
+        ground = cloud.points[:, 2] < -lidar.mount.translation[2] + 0.15
+        assert ground.mean() > 0.5
+        detected = boxes[cloud.stamp_ns]
+        real = detected.scores > 0.5   # false positives score lower
+        inside = points_in_boxes(cloud.points, detected.centers[real], detected.sizes[real] + 1.0, detected.yaws[real])
+        assert np.all(inside.sum(axis=1) >= 1)
