@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from datasets.kitti.frames import R_FLU_RECT, kitti_to_flu_boxes
 from fusion.core.classes import ObjectClass
 from fusion.core.errors import InputError
 from fusion.core.measurements import RadarDetections
@@ -42,14 +43,28 @@ VOD_CLASSES = {
 }
 
 
+# REP 103 axes at the camera (what kitti_to_flu_boxes returns) -> the camera's optical axes.
+_T_CAMERA_FLU = Transform.from_matrix(np.column_stack([R_FLU_RECT.T, np.zeros(3)]))
+
+
 def default_vod_root() -> Path:
     """`<repo>/../shared/data/vod-example`, where the project keeps the VoD example frames."""
     return REPO_ROOT.parent / "shared" / "data" / "vod-example"
 
 
-def _kitti_calibration(path: Path) -> dict[str, np.ndarray]:
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(str(path), f"cannot read: {exc.strerror if isinstance(exc, OSError) else exc}") from None
+
+
+def read_calibration_values(path: Path) -> dict[str, np.ndarray]:
+    """KEY: values lines of a VoD calibration file. VoD writes an empty `Tr_imu_to_velo:` line,
+    which datasets.kitti.calibration.read_calibration rightly rejects for KITTI; here keys without
+    values are simply absent."""
     values = {}
-    for number, line in enumerate(path.read_text().splitlines(), 1):
+    for number, line in enumerate(_read_text(path).splitlines(), 1):
         key, sep, rest = line.partition(":")
         if not sep:
             if line.strip():
@@ -65,10 +80,15 @@ def _kitti_calibration(path: Path) -> dict[str, np.ndarray]:
 
 
 def _sensor_to_camera(path: Path) -> Transform:
-    calib = _kitti_calibration(path)
+    """T_camera_sensor: Tr_velo_to_cam followed by the rectification R0_rect (identity in VoD)."""
+    calib = read_calibration_values(path)
     if "Tr_velo_to_cam" not in calib or calib["Tr_velo_to_cam"].size != 12:
         raise InputError(str(path), "needs Tr_velo_to_cam with 12 values")
-    return Transform.from_matrix(calib["Tr_velo_to_cam"].reshape(3, 4))
+    rectify = calib.get("R0_rect", np.eye(3).reshape(-1))
+    if rectify.size != 9:
+        raise InputError(str(path), f"R0_rect needs 9 values, got {rectify.size}")
+    T_rect_camera = Transform.from_matrix(np.column_stack([rectify.reshape(3, 3), np.zeros(3)]))
+    return T_rect_camera @ Transform.from_matrix(calib["Tr_velo_to_cam"].reshape(3, 4))
 
 
 @dataclass
@@ -92,19 +112,17 @@ class VodLabels:
 
     def boxes_in(self, T_sensor_camera: Transform) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Boxes in a z-up sensor frame: volume centres (N, 3), sizes l w h (N, 3), yaws (N,).
-
-        KITTI's heading at rotation_y = 0 is the camera x axis, and rotation_y turns it about the
-        camera y axis (pointing down): heading = (cos ry, 0, -sin ry). The volume centre is half the
-        height above the bottom centre, i.e. at -h/2 along the camera y axis."""
-        centers_camera = self.bottom_centers - np.column_stack([np.zeros(len(self)), self.sizes[:, 2] / 2, np.zeros(len(self))])
-        headings = np.column_stack([np.cos(self.rotation_y), np.zeros(len(self)), -np.sin(self.rotation_y)])
-        headings = T_sensor_camera.rotate(headings)
-        return T_sensor_camera.apply(centers_camera), self.sizes.copy(), np.arctan2(headings[:, 1], headings[:, 0])
+        KITTI's box convention is converted where the KITTI reader does it (kitti_to_flu_boxes, to
+        REP 103 axes at the camera), then moved into the sensor frame."""
+        centers, sizes, yaws = kitti_to_flu_boxes(self.sizes[:, ::-1], self.bottom_centers, self.rotation_y)
+        T_sensor_flu = T_sensor_camera @ _T_CAMERA_FLU
+        headings = T_sensor_flu.rotate(np.column_stack([np.cos(yaws), np.sin(yaws), np.zeros(len(yaws))]))
+        return T_sensor_flu.apply(centers), sizes, np.arctan2(headings[:, 1], headings[:, 0])
 
 
 def read_labels(path: Path) -> VodLabels:
     rows = []
-    for number, line in enumerate(path.read_text().splitlines(), 1):
+    for number, line in enumerate(_read_text(path).splitlines(), 1):
         parts = line.split()
         if not parts:
             continue
@@ -141,6 +159,8 @@ class VodFrame:
             raise InputError(f"VoD data {self.root}", f"no frame {frame!r} (frames there: {known})")
 
     def _bin(self, path: Path, columns: int) -> np.ndarray:
+        if not path.is_file():
+            raise InputError(str(path), "file not found")
         raw = np.fromfile(path, dtype="<f4")
         if raw.size % columns:
             raise InputError(str(path), f"size {raw.size} float32 values is not a multiple of {columns} columns")
@@ -188,7 +208,7 @@ class VodFrame:
         """The rectified camera: intrinsics from P2 (no distortion), size from the image."""
         from PIL import Image
 
-        calib = _kitti_calibration(self.lidar_dir / "calib" / f"{self.frame}.txt")
+        calib = read_calibration_values(self.lidar_dir / "calib" / f"{self.frame}.txt")
         if "P2" not in calib or calib["P2"].size != 12:
             raise InputError(str(self.lidar_dir / "calib" / f"{self.frame}.txt"), "needs P2 with 12 values")
         p2 = calib["P2"].reshape(3, 4)
@@ -207,10 +227,14 @@ class VodFrame:
         """Camera poses by key ('odomToCamera', 'mapToCamera', 'UTMToCamera'): T_<frame>_camera."""
         path = self.lidar_dir / "pose" / f"{self.frame}.json"
         poses = {}
-        for line in path.read_text().splitlines():
-            if line.strip():
+        for number, line in enumerate(_read_text(path).splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
                 for key, values in json.loads(line).items():
                     poses[key] = Transform.from_matrix(np.asarray(values, dtype=float).reshape(4, 4))
+            except (json.JSONDecodeError, AttributeError, TypeError, ValueError) as exc:
+                raise InputError(f"{path}:{number}", f"expected {{name: 16 numbers of a 4 x 4 pose}}: {exc}") from None
         return poses
 
 

@@ -19,10 +19,16 @@ COMMAND_MODULES = (
     "show_vod", "eval_vod", "bench_lidar",
     "simulate",
     "convert", "replay", "bench_replay",
+    "run", "eval_sim", "bench_tracker",
+    "eval_ego", "bench_ego",
 )
 
 GROUP_HELP = {
     "eval": "score the pipeline on simulated or real data",
+    "show": "draw pictures of data and results",
+    "train": "train learned fusion models",
+    "export": "export trained models",
+    "convert": "convert datasets and simulations to rosbag2 bags",
     "bench": "measure speed; prints figures and ratios against a baseline measured in the same run",
     "convert": "convert simulations and datasets to rosbag2 bags",
 }

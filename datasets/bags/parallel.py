@@ -21,23 +21,23 @@ def output_path(out: Path | None, bag: Path, many: bool) -> Path | None:
     return out / f"{Path(bag).stem or Path(bag).name}.mcap" if many else out
 
 
-def _replay_one(job: tuple[Path, GraphConfigs, Path | None, bool, bool]) -> ReplayResult:
-    bag, configs, out, record_inputs, overwrite = job
-    return replay_bag(bag, configs, out=out, record_inputs=record_inputs, overwrite=overwrite)
+def _replay_one(job: tuple[Path, GraphConfigs, Path | None, bool, bool, bool]) -> ReplayResult:
+    bag, configs, out, record_inputs, overwrite, truth = job
+    return replay_bag(bag, configs, out=out, record_inputs=record_inputs, overwrite=overwrite, truth=truth)
 
 
 def replay_many(bags: Sequence[Path], configs: GraphConfigs, *, out: Path | None = None, record_inputs: bool = False,
-                overwrite: bool = False, workers: int = 1, ray_address: str | None = None,
+                overwrite: bool = False, truth: bool = False, workers: int = 1, ray_address: str | None = None,
                 progress: bool = False) -> list[ReplayResult]:
     many = len(bags) > 1
     names = [Path(b).stem or Path(b).name for b in bags]
     if many and out is not None and len(set(names)) != len(names):
         raise TaishanError("several bags share a name; their outputs would collide in the --out folder")
-    jobs = [(Path(b), configs, output_path(out, Path(b), many), record_inputs, overwrite) for b in bags]
+    jobs = [(Path(b), configs, output_path(out, Path(b), many), record_inputs, overwrite, truth) for b in bags]
     if ray_address:
         return _replay_on_ray(jobs, ray_address)
     if workers <= 1 or len(jobs) == 1:
-        return [replay_bag(b, c, out=o, record_inputs=r, overwrite=w, progress=progress) for b, c, o, r, w in jobs]
+        return [replay_bag(b, c, out=o, record_inputs=r, overwrite=w, truth=t, progress=progress) for b, c, o, r, w, t in jobs]
     # spawn: each worker starts clean (no inherited typestores, threads or open files).
     with multiprocessing.get_context("spawn").Pool(min(workers, len(jobs))) as pool:
         return pool.map(_replay_one, jobs, chunksize=1)

@@ -1,9 +1,10 @@
 """Read what a damaged rosbag2 storage file still holds, front to back, up to the damage.
 
-rosbags opens a bag through its index (mcap summary, sqlite index) and refuses a file whose end is
-missing. These readers instead scan records in file order: the mcap library's StreamReader for
-.mcap (a truncated trailing chunk is lost whole, everything before it is recovered) and sqlite's
-row order for .db3 (read from a copy whose header matches its length). Each stops at the first unreadable record and says where.
+rosbags opens a bag through its index (mcap summary, sqlite B-tree) and refuses a file whose end
+is missing. These readers instead scan what is on disk: the mcap library's StreamReader for .mcap
+(in file order; a truncated trailing chunk is lost whole, everything before it is recovered) and
+the table-leaf pages of a .db3 (in row order; a row whose page or overflow pages are gone is
+lost). Each reports where the damage is.
 """
 from __future__ import annotations
 
@@ -63,38 +64,115 @@ def scan_mcap(path: Path, channels: dict[int, Channel]) -> Iterator[tuple[int, i
 
 
 def scan_sqlite(path: Path, channels: dict[int, Channel]) -> Iterator[tuple[int, int, bytes]]:
-    """Yield (topic id, timestamp ns, data) in row order after filling `channels` from the topics
-    table; raises Damage at the first unreadable page.
+    """Yield (topic id, timestamp ns, data) of every message row still on disk, in row order, after
+    filling `channels` from the topics table; raises Damage where the file ends mid-record.
 
-    A truncated .db3 still claims its full page count in the file header, and sqlite then refuses
-    even its schema; the scan reads a copy whose header claims only the whole pages present."""
+    A cut .db3 loses B-tree pages that index everything inserted before them, so the rows are read
+    from the table-leaf pages themselves (sqlite's file format): messages are the leaf records of
+    shape (id, topic_id, timestamp, data). The topics table (early in the file) is read with sqlite
+    from a copy whose header claims only the whole pages present."""
+    data = path.read_bytes()
+    if len(data) < 100 or not data.startswith(b"SQLite format 3\x00"):
+        raise Damage(path.name, "not an sqlite database (bad or missing header)")
+    page_size = struct.unpack(">H", data[16:18])[0] or 65536
+    page_size = 65536 if page_size == 1 else page_size
+    usable = page_size - data[20]
     with tempfile.TemporaryDirectory(prefix="taishan-recover-") as tmp:
         copy = Path(tmp) / path.name
-        _copy_whole_pages(path, copy)
+        whole = bytearray(data[: len(data) // page_size * page_size])
+        whole[28:32] = struct.pack(">I", len(whole) // page_size)
+        copy.write_bytes(whole)
         with _connect(copy) as db:
             try:
                 channels.update(_sqlite_topics(db))
             except sqlite3.DatabaseError as exc:
                 raise Damage(f"{path.name} (topics table)", str(exc)) from None
-            rows = 0
+    rows = sorted(_leaf_rows(data, page_size, usable), key=lambda row: row[0])
+    for _, (topic_id, timestamp, blob) in rows:
+        yield topic_id, timestamp, blob
+    if len(data) % page_size:
+        raise Damage(f"{path.name} at byte {len(data) // page_size * page_size}",
+                     f"file ends inside page {len(data) // page_size + 1} (truncated)")
+
+
+def _varint(buf: bytes, i: int) -> tuple[int, int]:
+    value = 0
+    for k in range(9):
+        b = buf[i + k]
+        if k == 8:
+            return (value << 8) | b, i + 9
+        value = (value << 7) | (b & 0x7F)
+        if b < 0x80:
+            return value, i + k + 1
+    raise AssertionError("unreachable")
+
+
+def _payload(data: bytes, start: int, size: int, page_size: int, usable: int) -> bytes | None:
+    """A cell's payload, following its overflow pages; None when a page lies past the end."""
+    x = usable - 35
+    if size <= x:
+        return data[start:start + size]
+    m = (usable - 12) * 32 // 255 - 23
+    k = m + (size - m) % (usable - 4)
+    local = k if k <= x else m
+    parts = [data[start:start + local]]
+    (page,) = struct.unpack(">I", data[start + local:start + local + 4])
+    remaining = size - local
+    while remaining > 0:
+        offset = (page - 1) * page_size
+        if page == 0 or offset + page_size > len(data):
+            return None
+        (page,) = struct.unpack(">I", data[offset:offset + 4])
+        chunk = data[offset + 4:offset + 4 + min(remaining, usable - 4)]
+        parts.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(parts)
+
+
+def _record(payload: bytes) -> list[object]:
+    header_size, i = _varint(payload, 0)
+    serials, values, body = [], [], header_size
+    while i < header_size:
+        serial, i = _varint(payload, i)
+        serials.append(serial)
+    sizes = {1: 1, 2: 2, 3: 3, 4: 4, 5: 6, 6: 8}
+    for serial in serials:
+        if serial in sizes:
+            n = sizes[serial]
+            values.append(int.from_bytes(payload[body:body + n], "big", signed=True))
+            body += n
+        elif serial in (0, 8, 9):
+            values.append(None if serial == 0 else serial - 8)
+        elif serial == 7:
+            values.append(struct.unpack(">d", payload[body:body + 8])[0])
+            body += 8
+        else:
+            n = (serial - 12) // 2
+            values.append(payload[body:body + n] if serial % 2 == 0 else payload[body:body + n].decode(errors="replace"))
+            body += n
+    return values
+
+
+def _leaf_rows(data: bytes, page_size: int, usable: int) -> Iterator[tuple[int, tuple[int, int, bytes]]]:
+    """(rowid, (topic_id, timestamp, data)) of every complete message record on a table-leaf page."""
+    for page in range(len(data) // page_size):
+        offset = page * page_size
+        header = offset + (100 if page == 0 else 0)
+        if data[header] != 0x0D:   # table b-tree leaf
+            continue
+        (cells,) = struct.unpack(">H", data[header + 3:header + 5])
+        for c in range(cells):
+            (pointer,) = struct.unpack(">H", data[header + 8 + 2 * c:header + 10 + 2 * c])
             try:
-                for topic_id, timestamp, data in db.execute("SELECT topic_id, timestamp, data FROM messages ORDER BY rowid"):
-                    rows += 1
-                    yield topic_id, timestamp, data
-            except sqlite3.DatabaseError as exc:
-                raise Damage(f"{path.name} after row {rows}", str(exc)) from None
-
-
-def _copy_whole_pages(src: Path, dst: Path) -> None:
-    data = bytearray(src.read_bytes())
-    if len(data) < 100 or not data.startswith(b"SQLite format 3\x00"):
-        raise Damage(src.name, "not an sqlite database (bad or missing header)")
-    (page_size,) = struct.unpack(">H", data[16:18])
-    page_size = 65536 if page_size == 1 else page_size
-    pages = len(data) // page_size
-    del data[pages * page_size:]
-    data[28:32] = struct.pack(">I", pages)
-    dst.write_bytes(data)
+                size, i = _varint(data, offset + pointer)
+                rowid, i = _varint(data, i)
+                payload = _payload(data, i, size, page_size, usable)
+                values = _record(payload) if payload is not None else None
+            except (IndexError, struct.error):
+                continue
+            if (values and len(values) == 4 and values[0] is None and isinstance(values[1], int)
+                    and isinstance(values[2], int) and isinstance(values[3], bytes)):
+                yield rowid, (values[1], values[2], values[3])
 
 
 def _sqlite_topics(db: sqlite3.Connection) -> dict[int, Channel]:

@@ -92,12 +92,14 @@ def _status_summary(report: Any) -> dict[str, Any]:
 
 
 def replay_bag(path: str | Path, configs: GraphConfigs, *, out: str | Path | None = None, record_inputs: bool = False,
-               overwrite: bool = False, progress: bool = False) -> ReplayResult:
-    """Replay one bag; never raises for damaged bags or bad messages (see ReplayResult.problems)."""
+               overwrite: bool = False, truth: bool = False, progress: bool = False) -> ReplayResult:
+    """Replay one bag; never raises for damaged bags or bad messages (see ReplayResult.problems).
+    truth: also collect the /ground_truth/objects frames (for evaluation). wall_s counts from the
+    first message read to the last output written (building the graph is not included)."""
     result = ReplayResult(str(path))
-    started = time.perf_counter()
     with BagReader(path) as reader:
         pipeline = build_pipeline(configs, set(reader.topics))
+        started = time.perf_counter()
         with BagWriter(out, overwrite=overwrite) if out else nullcontext() as writer:
             recorder = _Recorder(writer, pipeline, reader, record_inputs) if writer else None
             skipped: set[str] = set()
@@ -108,7 +110,7 @@ def replay_bag(path: str | Path, configs: GraphConfigs, *, out: str | Path | Non
                 bar.update()
                 result.bag_start_ns = raw.log_ns if result.bag_start_ns is None else min(result.bag_start_ns, raw.log_ns)
                 result.bag_end_ns = raw.log_ns if result.bag_end_ns is None else max(result.bag_end_ns, raw.log_ns)
-                if raw.topic == GROUND_TRUTH_OBJECTS:
+                if raw.topic == GROUND_TRUTH_OBJECTS and truth:
                     _collect_truth(reader, raw, result)
                     continue
                 if not pipeline.accepts(raw.topic, raw.msgtype) or raw.topic not in pipeline.input_topics:
@@ -132,10 +134,10 @@ def replay_bag(path: str | Path, configs: GraphConfigs, *, out: str | Path | Non
             bar.close()
             if last_report is not None:
                 result.diagnostics = _status_summary(last_report)
+        result.wall_s = time.perf_counter() - started
         result.problems = list(reader.problems)
         result.notices = reader.notices + result.notices
     result.output = str(out) if out else None
-    result.wall_s = time.perf_counter() - started
     return result
 
 

@@ -97,3 +97,15 @@ def write_scenario_bag(scenario: Scenario, path: str | Path, *, storage: str = "
             for topic, msg in encode(item):
                 bag.write(topic, msg, log_ns)
         return dict(bag.counts)
+
+
+def simulate_to_bag(scenario: Scenario, out: Path) -> bool:
+    """`taishan simulate --out NAME.mcap|NAME.db3`: write the scenario as a bag and report it; False
+    (nothing done) for any other output path, which `taishan simulate` saves as a scenario folder."""
+    if Path(out).suffix not in (".mcap", ".db3"):
+        return False
+    counts = write_scenario_bag(scenario, out, overwrite=True, progress=True)
+    for topic, count in counts.items():
+        print(f"  {topic:<48} {count:>7}")
+    print(f"wrote {out} ({sum(counts.values())} messages)")
+    return True

@@ -104,10 +104,24 @@ class DenseScene:
         local = pose.inverse().apply(centers)
         uv, _ = camera.project(local)
         seen = in_front & camera.in_image(uv) & (np.linalg.norm(local, axis=1) <= config.max_range_m)
+        seen &= ~_occluded(boxes, np.linalg.norm(local, axis=1), seen)
         noisy = boxes[seen] + config.box_noise_px * self.rng.standard_normal((int(seen.sum()), 4))
         noisy[:, 2:] = np.maximum(noisy[:, 2:], noisy[:, :2] + 1.0)
         return CameraDetections(stamp, config.frame_id, name, boxes=noisy, classes=self.classes[seen],
                                 scores=np.full(int(seen.sum()), 0.8))
+
+
+def _occluded(boxes: np.ndarray, depth: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """Image boxes half or more covered by one nearer candidate box."""
+    idx = np.flatnonzero(candidates)
+    b = boxes[idx]
+    w = np.clip(np.minimum(b[:, None, 2], b[None, :, 2]) - np.maximum(b[:, None, 0], b[None, :, 0]), 0.0, None)
+    h = np.clip(np.minimum(b[:, None, 3], b[None, :, 3]) - np.maximum(b[:, None, 1], b[None, :, 1]), 0.0, None)
+    area = np.maximum((b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1]), 1e-9)
+    nearer = depth[idx][None, :] < depth[idx][:, None]
+    out = np.zeros(len(boxes), dtype=bool)
+    out[idx] = np.any(nearer & (w * h >= 0.5 * area[:, None]), axis=1)
+    return out
 
 
 def dense_scene(vehicle: VehicleConfig, n_objects: int, seed: int = 0, radius_m: float = 90.0,

@@ -52,6 +52,11 @@ class OutputConfig(StrictModel):
 
 
 class ClassConfig(StrictModel):
+    """`camera_mode`: how camera boxes reach the tracks (fusion.camera_fusion.stage): `evidence`
+    (hits and misses in the track life cycle, state from the 3D boxes only) or `measurement` (the
+    tracker's camera model also updates the state from the box centre; needs tracker.filter ekf/ukf)."""
+
+    camera_mode: Literal["evidence", "measurement"] = "evidence"
     lidar: LidarNoise = LidarNoise()
     camera: CameraNoise = CameraNoise()
     camera_fusion: CameraFusionConfig = CameraFusionConfig()

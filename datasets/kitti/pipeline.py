@@ -22,7 +22,7 @@ from fusion.camera_fusion.projection import project_boxes_3d
 from fusion.camera_fusion.stage import CameraFusion
 from fusion.config.loader import parse_config
 from fusion.config.vehicle import VehicleConfig
-from fusion.core.objects import ObjectList
+from fusion.core.objects import ObjectList, TrackStatus
 from fusion.tracking.tracker import MultiObjectTracker
 
 
@@ -59,6 +59,7 @@ def kitti_vehicle(calibration: KittiCalibration, settings: ClassConfig, config: 
 
 
 def _kitti_rows(frame: int, objects: ObjectList, boxes_2d: np.ndarray, type_name: str) -> KittiObjects:
+    """KITTI rows of tracks; the score column is the track's existence probability."""
     n = len(objects)
     dims, locations, rotation_y = flu_to_kitti_boxes(objects.position, objects.size, objects.yaw)
     return KittiObjects(
@@ -72,7 +73,8 @@ def track_sequence(sequence: KittiSequence, cls: str, config: KittiConfig, use_c
     """Track one class through a sequence; returns its KITTI rows and the time spent tracking."""
     settings = config.classes[cls]
     use_camera = use_camera and any(d.type == cls for d in sequence.camera)
-    vehicle = kitti_vehicle(sequence.calibration, settings, config, use_camera)
+    camera_measures = use_camera and settings.camera_mode == "measurement"
+    vehicle = kitti_vehicle(sequence.calibration, settings, config, camera_measures)
     tracker = MultiObjectTracker(settings.tracker, vehicle, vehicle.transform_tree())
     camera, T_camera_kitti = sequence.calibration.camera(config.image.camera_index, config.image.width, config.image.height)
     fusion = CameraFusion(settings.camera_fusion, camera, T_camera_kitti) if use_camera else None
@@ -81,6 +83,8 @@ def track_sequence(sequence: KittiSequence, cls: str, config: KittiConfig, use_c
     lidar_batches = [sequence.lidar_boxes(f, label) for f in range(sequence.n_frames)]
     camera_batches = [fusion.usable(sequence.camera_boxes(f, label)) for f in range(sequence.n_frames)] if fusion else []
     coast_ns = settings.output.max_coast_frames * (frame_stamp_ns(1) - frame_stamp_ns(0))
+    output = settings.output
+    no_match = (np.zeros(0, dtype=np.int64), np.zeros((0, 4)))
     rows = []
     start = time.perf_counter()
     for frame, lidar in enumerate(lidar_batches):
@@ -88,16 +92,22 @@ def track_sequence(sequence: KittiSequence, cls: str, config: KittiConfig, use_c
         if fusion is not None:
             lidar, _ = fusion.confirm_detections(lidar, camera_batches[frame])
         tracker.step(lidar)
-        if fusion is not None:
+        if fusion is None:
+            objects, (matched, camera_boxes) = tracker.object_list(stamp, include_tentative=True), no_match
+        elif camera_measures:
             tracker.step(camera_batches[frame])
-        objects = tracker.object_list(stamp)
-        report = np.isin(objects.track_ids, tracker.tracks.ids[stamp - tracker.tracks.last_hit_ns <= coast_ns])
-        report &= objects.existence_probability >= settings.output.min_existence
-        objects = objects.select(report)
+            objects = tracker.object_list(stamp, include_tentative=True)
+            matched, camera_boxes, _ = fusion.match_tracks(objects, camera_batches[frame])
+        else:
+            objects, matched, camera_boxes = fusion.observe_tracks(tracker, camera_batches[frame], settings.camera.detection_probability,
+                                                                   settings.tracker.sensors.camera.hit_likelihood_ratio)
+        tracks = tracker.tracks  # same rows as `objects`, with this frame's camera evidence applied
+        report = ((tracks.status != TrackStatus.TENTATIVE) & (stamp - tracks.last_hit_ns <= coast_ns)
+                  & (tracks.existence >= output.min_existence))
         boxes_2d, _ = project_boxes_3d(camera, T_camera_kitti, objects.position, objects.size, objects.yaw)
-        if fusion is not None and settings.output.camera_box and len(objects):
-            matched, camera_boxes = fusion.match_tracks(objects, camera_batches[frame])
+        if output.camera_box:
             boxes_2d[matched] = camera_boxes
-        rows.append(_kitti_rows(frame, objects, boxes_2d, cls))
+        objects.existence_probability = tracks.existence.copy()
+        rows.append(_kitti_rows(frame, objects.select(report), boxes_2d[report], cls))
     tracking_s = time.perf_counter() - start
     return SequenceRun(KittiObjects.concatenate(rows), tracking_s, tracker.diagnostics())

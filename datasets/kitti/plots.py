@@ -55,7 +55,7 @@ def _tracks_bev(ax, objects: KittiObjects, title: str) -> None:
         ax.annotate(str(track), (-centers[rows[0], 1], centers[rows[0], 0]), fontsize=6, color=colour)
     ax.set_title(f"{title} ({len(np.unique(objects.track_ids))} tracks)")
     ax.set_xlabel("right [m] (-y)")
-    ax.set_aspect("equal", adjustable="datalim")
+    ax.set_aspect("equal", adjustable="box")
     ax.grid(alpha=0.3)
 
 

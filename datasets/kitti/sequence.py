@@ -1,8 +1,8 @@
 """One KITTI tracking sequence's inputs, read once and served frame by frame as Taishan measurements.
 
 Frames are 10 Hz (KITTI's velodyne rate): frame k has stamp k * 100 ms. Lidar boxes come out in
-LIDAR_FRAME, which coincides with KITTI_FRAME (REP 103 axes); camera boxes in pixels of the left
-colour camera (P2).
+KITTI_FRAME (REP 103 axes; PointRCNN's boxes are already in the rectified frame), camera boxes in
+pixels of the left colour camera (P2).
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import numpy as np
 
 from datasets.kitti.calibration import KittiCalibration, read_calibration
 from datasets.kitti.detections import ImageDetections, read_pointrcnn, read_rrc
-from datasets.kitti.frames import kitti_to_flu_boxes
+from datasets.kitti.frames import KITTI_FRAME, kitti_to_flu_boxes
 from datasets.kitti.layout import CAMERA_CLASSES, LIDAR_CLASSES, KittiLayout, SequenceEntry
 from datasets.kitti.objects import KittiObjects
 from fusion.core.classes import ObjectClass
@@ -21,7 +21,7 @@ from fusion.core.measurements import Boxes3D, CameraDetections
 
 FRAME_PERIOD_NS = 100_000_000
 LIDAR_SENSOR = "lidar_pointrcnn"
-LIDAR_FRAME = "kitti_pointrcnn"   # PointRCNN's output frame: KITTI_FRAME itself (identity mount)
+LIDAR_FRAME = "kitti_pointrcnn"   # the detector's vehicle-config frame, mounted at KITTI_FRAME (identity)
 CAMERA_SENSOR = "camera_rrc"
 CAMERA_FRAME = "kitti_camera_2"
 
@@ -79,7 +79,7 @@ class KittiSequence:
         rows = self._lidar_rows[frame]
         if label is not None:
             rows = rows[self._lidar_classes[rows] == label]
-        return Boxes3D(stamp_ns=frame_stamp_ns(frame), frame_id=LIDAR_FRAME, sensor_id=LIDAR_SENSOR,
+        return Boxes3D(stamp_ns=frame_stamp_ns(frame), frame_id=KITTI_FRAME, sensor_id=LIDAR_SENSOR,
                        centers=self._centers[rows], sizes=self._sizes[rows], yaws=self._yaws[rows],
                        classes=self._lidar_classes[rows], scores=self.lidar.scores[rows])
 

@@ -87,6 +87,13 @@ def kitti_urban_drive(vehicle: VehicleConfig, path: str | Path, seed: int = 1, r
     return simulate_drive("kitti_urban", trajectory, vehicle, seed, outages=[(300.0, 330.0)])
 
 
+def town_drive(vehicle: VehicleConfig, seed: int = 1, rate_hz: float = 100.0) -> SimulatedDrive:
+    """Five laps of the short urban script (230 s, 1.8 km, five stops), 30 s outage; stands in for
+    the KITTI drive where the real data is absent."""
+    trajectory = EgoTrajectory.scripted(URBAN_SHORT * 5, rate_hz=rate_hz, initial_speed_mps=8.0, initial_yaw_rad=1.0)
+    return simulate_drive("town", trajectory, vehicle, seed, outages=[(120.0, 150.0)])
+
+
 def urban_short_drive(vehicle: VehicleConfig, seed: int = 3, outages: list[tuple[float, float]] = (),
                       wheel_rate_hz: float = 50.0) -> SimulatedDrive:
     """46 s of town driving with a full stop (for tests)."""

@@ -139,7 +139,10 @@ def build_population(config: ScenarioConfig, road: RoadLayout, body: VehicleBody
                 k = min(np.searchsorted(path.arc_length, s), len(path.arc_length) - 1)
                 xy = path.points[k]
                 near_drive = xy[0] >= x_low and abs(xy[1]) <= INTEREST_MARGIN_M
-                if near_drive and not road.in_junction(xy[None])[0] and not _conflicts(
+                # not so close to a signal that a red light there could not be obeyed from the start
+                ahead = np.asarray(route.stops[:, 0]) - s
+                can_stop = cls == ObjectClass.PEDESTRIAN or not np.any((ahead > -5.0) & (ahead < speed**2 / 4.0 + 10.0))
+                if near_drive and can_stop and not road.in_junction(xy[None])[0] and not _conflicts(
                         xy, path.heading[k], speed, np.array(placed_xy), cls == ObjectClass.PEDESTRIAN):
                     start, spawn = s, 0.0
                     placed_xy.append(xy)

@@ -22,6 +22,8 @@ STEP_S = 0.1
 LOOKAHEAD_M = 60.0
 MAX_BRAKE_MPS2 = 9.0
 MIN_GAP_M = 0.1
+PREDICTION_S = 1.5       # agents also yield to what will be in their way this soon
+LATERAL_MARGIN_M = 0.4
 
 # IDM parameters per class: max acceleration, comfortable deceleration [m/s^2], standstill gap [m],
 # time headway [s], lateral acceleration accepted in curves [m/s^2].
@@ -30,10 +32,8 @@ IDM = {
     ObjectClass.BICYCLE: (1.0, 1.5, 1.5, 1.0, 1.5),
     ObjectClass.PEDESTRIAN: (0.8, 1.5, 0.6, 0.5, 3.0),
 }
-# follows[a, b]: does an agent of class a yield to one of class b ahead of it? Pedestrians only keep
-# their distance to pedestrians; vehicles yield to everyone.
-_CLASS_SLOT = {ObjectClass.CAR: 0, ObjectClass.BICYCLE: 1, ObjectClass.PEDESTRIAN: 2}
-FOLLOWS = np.array([[1, 1, 1], [1, 1, 1], [0, 0, 1]], dtype=bool)
+# Who clears a conflict first when two road users already block each other.
+RIGHT_OF_WAY_RANK = {ObjectClass.CAR: 2, ObjectClass.BICYCLE: 1, ObjectClass.PEDESTRIAN: 0}
 
 
 def _curve_speed_limit(population: Population, paths: PathSet) -> np.ndarray:
@@ -47,6 +47,42 @@ def _curve_speed_limit(population: Population, paths: PathSet) -> np.ndarray:
         ahead = np.minimum.accumulate((v_curve_sq + 2 * brake * path.arc_length)[::-1])[::-1]
         limits.append(np.sqrt(np.maximum(ahead - 2 * brake * path.arc_length, 0.0)))
     return np.concatenate(limits)
+
+
+def _leaders(centre: np.ndarray, direction: np.ndarray, speed: np.ndarray, may_follow: np.ndarray,
+             sizes: np.ndarray, rank: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Gap (N,) to the nearest agent in each agent's way, and that agent's speed along its heading.
+
+    In the way = reaching into the agent's lane ahead of it (the other box's extent projected onto
+    the agent's heading and across it), now or PREDICTION_S from now. Of two agents in each other's
+    way, the one nearer the crossing goes first; if both already block each other, the one of higher
+    `rank` (car over cyclist over pedestrian) clears the conflict first."""
+    n = len(centre)
+    velocity = direction * speed[:, None]
+    rel = centre[None, :, :] - centre[:, None, :]                        # rel[i, j] = c_j - c_i
+    later = rel + (velocity[None, :, :] - velocity[:, None, :]) * PREDICTION_S
+    normal = np.column_stack([-direction[:, 1], direction[:, 0]])
+    cos_rel = direction @ direction.T
+    sin_rel = np.abs(direction @ normal.T)
+    along = 0.5 * (sizes[None, :, 0] * np.abs(cos_rel) + sizes[None, :, 1] * sin_rel)    # j's extent along i's heading
+    across = 0.5 * (sizes[None, :, 0] * sin_rel + sizes[None, :, 1] * np.abs(cos_rel))
+    corridor = 0.5 * sizes[:, None, 1] + across + LATERAL_MARGIN_M
+
+    def in_way(r: np.ndarray) -> np.ndarray:
+        lon = np.einsum("ijk,ik->ij", r, direction)
+        lat = np.einsum("ijk,ik->ij", r, normal)
+        return (lon + along > 0) & (lon < LOOKAHEAD_M) & (np.abs(lat) < corridor)
+
+    lon = np.einsum("ijk,ik->ij", rel, direction)
+    blocked = may_follow & in_way(rel)
+    ahead = blocked | (may_follow & in_way(later))
+    stand_off = blocked & blocked.T
+    goes_first = np.where(stand_off & (rank[:, None] != rank[None, :]), rank[:, None] > rank[None, :], lon < lon.T)
+    ahead &= ~(ahead & ahead.T & goes_first)
+    gaps = np.where(ahead, lon - 0.5 * sizes[:, None, 0] - along, np.inf)
+    leader = np.argmin(gaps, axis=1)
+    gap = gaps[np.arange(n), leader]
+    return gap, np.where(np.isfinite(gap), speed[leader] * cos_rel[np.arange(n), leader], 0.0)
 
 
 @dataclass
@@ -95,9 +131,9 @@ def simulate_traffic(population: Population, paths: PathSet, road: RoadLayout, d
     pop = population
     params = np.array([IDM[ObjectClass(c)] for c in pop.classes])
     a_max, b_comf, s0, headway = params[:, 0], params[:, 1], params[:, 2], params[:, 3]
-    slot = np.array([_CLASS_SLOT[ObjectClass(c)] for c in pop.classes])
-    follows = FOLLOWS[slot[:, None], slot[None, :]] & ~np.eye(n, dtype=bool)
-    half_length, half_width = 0.5 * pop.sizes[:, 0], 0.5 * pop.sizes[:, 1]
+    not_self = ~np.eye(n, dtype=bool)
+    rank = np.array([RIGHT_OF_WAY_RANK[ObjectClass(c)] for c in pop.classes])
+    half_length = 0.5 * pop.sizes[:, 0]
     speed_limit = _curve_speed_limit(pop, paths)
     n_stops = max(len(r.stops) for r in pop.routes)
     stops = np.full((n, max(n_stops, 1), 3), np.inf)
@@ -128,17 +164,7 @@ def simulate_traffic(population: Population, paths: PathSet, road: RoadLayout, d
                     active[i] = True
                     others = np.vstack([others, entry_xy[i]])
 
-        # leader: nearest agent ahead in the own lane (lateral overlap), not oncoming
-        rel = centre[None, :, :] - centre[:, None, :]
-        lon = np.einsum("ijk,ik->ij", rel, direction)
-        lat = rel[..., 0] * -direction[:, 1:2] + rel[..., 1] * direction[:, 0:1]
-        cos_rel = direction @ direction.T
-        ahead = (active[:, None] & active[None, :] & follows & (lon > 0) & (lon < LOOKAHEAD_M)
-                 & (np.abs(lat) < half_width[:, None] + half_width[None, :] + 0.4) & (cos_rel > -0.5))
-        gaps = np.where(ahead, lon - half_length[:, None] - half_length[None, :], np.inf)
-        leader = np.argmin(gaps, axis=1)
-        gap = gaps[np.arange(n), leader]
-        lead_speed = np.where(np.isfinite(gap), v[leader] * cos_rel[np.arange(n), leader], 0.0)
+        gap, lead_speed = _leaders(centre, direction, v, active[:, None] & active[None, :] & not_self, pop.sizes, rank)
 
         # signal stops and unscheduled stops act as standing obstacles at the stop line
         front = s + pop.ref_offset + half_length
@@ -167,7 +193,7 @@ def simulate_traffic(population: Population, paths: PathSet, road: RoadLayout, d
         acc = np.maximum(np.clip(acc, -MAX_BRAKE_MPS2, a_max), -v / STEP_S)  # never reverse
         acc[~active] = 0.0
 
-        s = s + v * STEP_S + 0.5 * acc * STEP_S**2
+        s = np.where(active, s + v * STEP_S + 0.5 * acc * STEP_S**2, s)  # waiting entrants stay at the road end
         v = v + acc * STEP_S
         finished = active & (s >= paths.lengths[pop.route_index])
         done |= finished

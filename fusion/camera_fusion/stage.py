@@ -2,11 +2,17 @@
 
 Before the 3D update: camera boxes confirm 3D detections whose projection they overlap, raising
 their score (`CameraFusion.confirm_detections`), so a weak lidar detection backed by the camera may
-start a track and an unbacked one may not. The camera batch itself then goes to the tracker, whose
-camera model (initiate off) confirms tracks, keeps them alive through 3D misses and votes on class.
-After the update: each track's projected box is matched to this frame's camera boxes
-(`CameraFusion.match_tracks`), giving the image box that stands for the track. Camera boxes never
-create 3D objects.
+start a track and an unbacked one may not.
+
+After the 3D update, the camera reaches the tracks one of two ways:
+- as evidence (`CameraFusion.observe_tracks`): each track's projected box is matched to this
+  frame's camera boxes; a match is a hit in the track's life cycle (confirmation M of N, existence,
+  misses), a visible track without a match is a miss. The kinematic state is left to the 3D boxes.
+  This is the tracker's TrackLifecycle.observe applied from outside, over its public track table.
+- as a measurement: the camera batch goes to the tracker, whose camera model (box centre, EKF)
+  updates the state as well; `match_tracks` then only picks each track's image box.
+Either way camera boxes never create 3D objects, and the matched camera box stands for the track
+in the image.
 """
 from __future__ import annotations
 
@@ -20,6 +26,7 @@ from fusion.camera_fusion.projection import project_boxes_3d
 from fusion.core.measurements import Boxes3D, CameraDetections
 from fusion.core.objects import ObjectList
 from fusion.core.transform import Transform
+from fusion.tracking.tracker import MultiObjectTracker
 from sensors.camera.pinhole import PinholeCamera
 
 
@@ -53,9 +60,23 @@ class CameraFusion:
         scores[rows] += self.config.confirmed_score_bonus * detections.scores[cols]
         return replace(boxes, scores=scores), confirmed
 
-    def match_tracks(self, objects: ObjectList, detections: CameraDetections) -> tuple[np.ndarray, np.ndarray]:
-        """Rows of `objects` matched to a camera box this frame, and those boxes (K, 4)."""
+    def match_tracks(self, objects: ObjectList, detections: CameraDetections) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Rows of `objects` matched to a camera box this frame, those boxes (K, 4), and the mask of
+        objects the camera could see (in front, inside the image)."""
         projected, visible = project_boxes_3d(self.camera, self.T_camera_frame, objects.position, objects.size, objects.yaw)
         rows, cols, _ = match_image_boxes(projected, objects.classes, visible, detections.boxes, detections.classes,
                                           self.config.track_min_iou)
-        return rows, detections.boxes[cols]
+        return rows, detections.boxes[cols], visible
+
+    def observe_tracks(self, tracker: MultiObjectTracker, detections: CameraDetections, detection_probability: float,
+                       hit_likelihood_ratio: float) -> tuple[ObjectList, np.ndarray, np.ndarray]:
+        """Camera evidence on every track (tentative ones included) at the detections' stamp: matched
+        tracks are hit, visible unmatched ones missed. Returns the tracks (rows as in tracker.tracks),
+        the matched rows and their camera boxes."""
+        objects = tracker.object_list(detections.stamp_ns, include_tentative=True)
+        rows, boxes, visible = self.match_tracks(objects, detections)
+        life = tracker.lifecycle
+        life.observe(tracker.tracks, visible, rows, detection_probability, hit_likelihood_ratio,
+                     len(tracker.sensor_names), detections.stamp_ns)
+        life.update_status(tracker.tracks)
+        return objects, rows, boxes

@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
 
     configs = GraphConfigs.load(args.config)
     results = replay_many(args.bags, configs, out=args.out, record_inputs=args.inputs, overwrite=args.overwrite,
-                          workers=args.workers, ray_address=args.ray, progress=True)
+                          truth=args.eval, workers=args.workers, ray_address=args.ray, progress=True)
     report: dict[str, Any] = {"bags": [r.summary() for r in results]}
     for r in results:
         _print_result(r)

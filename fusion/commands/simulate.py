@@ -17,12 +17,13 @@ def register(groups) -> None:
     parser.add_argument("--seed", type=int, help="override the config's random seed")
     parser.add_argument("--duration", type=float, metavar="S", help="override the config's duration in seconds")
     parser.add_argument("--lidar-points", action="store_true", help="also ray-cast lidar point clouds (larger and slower)")
-    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory (manifest.json + scenario.npz)")
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory (manifest.json + scenario.npz), or NAME.mcap / NAME.db3 for a rosbag2 bag")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from datasets.simulation.config import ScenarioConfig, load_scenario_config
+    from datasets.bags.simulation import simulate_to_bag
     from datasets.simulation.io import save_scenario
     from datasets.simulation.scenario import simulate_scenario
     from fusion.config.loader import load_config, parse_config
@@ -39,6 +40,8 @@ def run(args: argparse.Namespace) -> int:
     began = time.perf_counter()
     scenario = simulate_scenario(config, vehicle, progress=True)
     elapsed = time.perf_counter() - began
+    if simulate_to_bag(scenario, args.out):
+        return 0
     manifest = save_scenario(scenario, args.out)
 
     summary = scenario.summary()

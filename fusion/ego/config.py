@@ -22,6 +22,7 @@ class OriginConfig(StrictModel):
 
 class ImuHandling(StrictModel):
     noise_scale: Positive = 1.0           # multiplies the vehicle config's IMU noise densities
+    covariance_period_s: Annotated[float, Field(gt=0.0, le=0.2)] = 0.05  # covariance propagated in blocks this long
     gap_factor: Positive = 1.5            # a step longer than this many nominal periods counts as a gap
     max_gap_s: Positive = 0.2             # longer gaps are bridged without IMU data (coasting)
     coast_accel_std_mps2: Positive = 3.0  # assumed unknown acceleration while coasting

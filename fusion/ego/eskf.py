@@ -85,7 +85,7 @@ class ProcessNoise:
 class ErrorStateFilter:
     """Nominal state, 15x15 error covariance, prediction with IMU readings and generic correction."""
 
-    def __init__(self, noise: ProcessNoise, earth_rate_enu: np.ndarray | None = None):
+    def __init__(self, noise: ProcessNoise, earth_rate_enu: np.ndarray | None = None, covariance_period_s: float = 0.05):
         self.p = np.zeros(3)
         self.v = np.zeros(3)
         self.R = np.eye(3)
@@ -97,6 +97,10 @@ class ErrorStateFilter:
         self._qc = noise.spectral_density()
         self._F = np.eye(N)
         self._steps = 0
+        self.covariance_period_s = covariance_period_s
+        self._block_dt = 0.0
+        self._block_f = np.zeros(3)
+        self._start_block()
 
     # ---------------------------------------------------------------- prediction
     def angular_rate(self, gyro: np.ndarray) -> np.ndarray:
@@ -108,48 +112,76 @@ class ErrorStateFilter:
 
     def predict(self, dt: float, gyro: np.ndarray, accel: np.ndarray) -> None:
         """Mechanise one interval of dt seconds with gyro [rad/s] and specific force [m/s^2]
-        readings in base_link axes (constant over the interval)."""
-        w = self.angular_rate(gyro)
+        readings in base_link axes (constant over the interval). The covariance follows in blocks
+        of covariance_period_s (the error dynamics barely change within one); corrections flush it."""
+        if self._block_dt == 0.0:
+            self._start_block()
+        w = gyro - self.bg - self._earth_body
         f = accel - self.ba
-        R = self.R
-        a = R @ f + self.gravity
-        if self.earth_rate is not None:
-            a = a - 2.0 * cross(self.earth_rate, self.v)
+        a = self.R @ f + self._gravity_coriolis
         self.p = self.p + self.v * dt + (0.5 * dt * dt) * a
         self.v = self.v + a * dt
-        d_r = so3_exp(w * dt)
-        F = self._F
-        F[0, 3] = F[1, 4] = F[2, 5] = dt
-        F[V, TH] = (R @ skew(f)) * -dt
-        F[V, BA] = R * -dt
-        F[TH, TH] = d_r.T
-        F[6, 12] = F[7, 13] = F[8, 14] = -dt
-        self.R = R @ d_r
-        P = F @ self.P @ F.T
-        P[DIAG] += self._qc * dt
-        self.P = P
+        self.R = self.R @ so3_exp(w * dt)
+        self._block_dt += dt
+        self._block_f = self._block_f + f * dt
+        if self._block_dt >= self.covariance_period_s:
+            self.propagate_covariance()
         self._steps += 1
         if self._steps % 1000 == 0:
             self.R = orthonormalize(self.R)
-            self.P = 0.5 * (self.P + self.P.T)
+
+    def _start_block(self) -> None:
+        """Quantities that change too slowly to recompute per sample: the attitude the block's
+        covariance transition is linearised at, the Earth rate in body axes, gravity + Coriolis."""
+        self._block_R = self.R
+        if self.earth_rate is None:
+            self._earth_body = np.zeros(3)
+            self._gravity_coriolis = self.gravity
+        else:
+            self._earth_body = self.R.T @ self.earth_rate
+            self._gravity_coriolis = self.gravity - 2.0 * cross(self.earth_rate, self.v)
+
+    def propagate_covariance(self) -> None:
+        """Bring P up to the nominal state: one transition over the pending block, linearised at
+        its mean specific force and its start attitude."""
+        dt = self._block_dt
+        if dt == 0.0:
+            return
+        R0 = self._block_R
+        rf = R0 @ skew(self._block_f / dt)
+        F = self._F
+        F[0, 3] = F[1, 4] = F[2, 5] = dt
+        F[P, TH] = rf * (-0.5 * dt * dt)
+        F[P, BA] = R0 * (-0.5 * dt * dt)
+        F[V, TH] = rf * -dt
+        F[V, BA] = R0 * -dt
+        F[TH, TH] = self.R.T @ R0  # transpose of the block's rotation
+        F[6, 12] = F[7, 13] = F[8, 14] = -dt
+        cov = F @ self.P @ F.T
+        cov[DIAG] += self._qc * dt
+        self.P = 0.5 * (cov + cov.T)
+        self._block_dt = 0.0
+        self._block_f = np.zeros(3)
 
     def coast(self, dt: float, accel_std: float, yaw_rate_std: float) -> None:
         """Propagate without IMU data (a gap): constant velocity and attitude, with the
         covariance grown by an assumed unknown acceleration and turn rate."""
+        self.propagate_covariance()
         self.p = self.p + self.v * dt
         F = np.eye(N)
         F[0, 3] = F[1, 4] = F[2, 5] = dt
-        P = F @ self.P @ F.T
-        P[V, V] += I3 * (accel_std**2 * dt)
-        P[TH, TH] += I3 * (yaw_rate_std**2 * dt)
-        P[DIAG] += self._qc * dt
-        self.P = P
+        cov = F @ self.P @ F.T
+        cov[V, V] += I3 * (accel_std**2 * dt)
+        cov[TH, TH] += I3 * (yaw_rate_std**2 * dt)
+        cov[DIAG] += self._qc * dt
+        self.P = cov
 
     # ---------------------------------------------------------------- correction
     def correct(self, residual: np.ndarray, H: np.ndarray, noise: np.ndarray, gate: float | None = None) -> tuple[bool, float]:
         """Kalman update with residual z - h(x); rejected (state untouched) when the squared
         Mahalanobis distance exceeds `gate`. Returns (accepted, distance^2); distance^2 is NaN and
         nothing changes when the update is numerically impossible (singular or non-finite)."""
+        self.propagate_covariance()
         PHt = self.P @ H.T
         S = H @ PHt + noise
         try:
@@ -162,12 +194,12 @@ class ErrorStateFilter:
         if gate is not None and d2 > gate:
             return False, d2
         K = PHt @ S_inv
-        P = self.P - K @ PHt.T
-        P = 0.5 * (P + P.T)
+        cov = self.P - K @ PHt.T
+        cov = 0.5 * (cov + cov.T)
         dx = K @ residual
-        if not (np.isfinite(dx).all() and np.isfinite(P).all()):
+        if not (np.isfinite(dx).all() and np.isfinite(cov).all()):
             return False, float("nan")
-        self.P = P
+        self.P = cov
         self.inject(dx)
         return True, d2
 

@@ -58,6 +58,7 @@ class EgoEstimator:
         self.imu_rotation = t_base_imu.rotation_matrix                      # IMU axes -> base_link axes
         self.gnss_lever = t_base_gnss.translation - t_base_imu.translation  # IMU -> antenna, base_link axes
         self.base_lever = -t_base_imu.translation                           # IMU -> base_link origin
+        self._imu_rotated = not np.allclose(self.imu_rotation, np.eye(3), atol=1e-12)
         imu, scale = self.imu_config, config.imu.noise_scale
         self.process_noise = ProcessNoise(
             gyro_noise_density=imu.gyro_noise_density * scale,
@@ -115,6 +116,8 @@ class EgoEstimator:
     @property
     def converged(self) -> bool:
         c = self.config.convergence
+        if self.filter is not None:
+            self.filter.propagate_covariance()
         return self.initialised and self._position_std() <= c.position_std_m and self._heading_std() <= c.heading_std_deg
 
     # ------------------------------------------------------------------ input
@@ -154,8 +157,9 @@ class EgoEstimator:
                 self._event(stamp, f"IMU sample {(self._last_imu_ns - stamp) / 1e6:.1f} ms older than the last one dropped")
             return
         d.imu_samples += 1
-        gyro = self.imu_rotation @ m.angular_velocity
-        accel = self.imu_rotation @ m.linear_acceleration
+        gyro, accel = m.angular_velocity, m.linear_acceleration
+        if self._imu_rotated:
+            gyro, accel = self.imu_rotation @ gyro, self.imu_rotation @ accel
         step_s = 0.0 if self._last_imu_ns is None else (stamp - self._last_imu_ns) / NS_PER_S
         if step_s > self.config.imu.gap_factor * self._imu_period_s:
             d.imu_gaps += 1
@@ -215,7 +219,7 @@ class EgoEstimator:
                     heading_std: float, speed: float | None) -> None:
         roll, pitch, gyro_bias, tilt_std, bias_std = self._alignment
         earth = self.origin.earth_rate_enu() if self.config.earth_rotation else None
-        f = ErrorStateFilter(self.process_noise, earth)
+        f = ErrorStateFilter(self.process_noise, earth, self.config.imu.covariance_period_s)
         f.R = quat.to_matrix(quat.from_rpy(roll, pitch, heading))
         f.p = antenna_enu - f.R @ self.gnss_lever
         if speed is None and self._wheel is not None:
@@ -416,6 +420,7 @@ class EgoEstimator:
     def odometry(self) -> Odometry:
         """The current estimate of base_link in the map frame (nav_msgs/Odometry semantics)."""
         f = self._require_initialised()
+        f.propagate_covariance()
         R = f.R
         position = f.p + R @ self.base_lever
         omega = f.angular_rate(self._gyro)

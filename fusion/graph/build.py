@@ -76,7 +76,8 @@ def build_nodes(configs: GraphConfigs, available_topics: set[str] | None = None)
             nodes.append(CameraNode(sensor_id, sensor))
         elif sensor.kind == "radar":
             kind = _choose(g.radar_input, ("scan", "points"), sensor_id, available_topics)
-            nodes.append(RadarNode(sensor_id, sensor, tree.lookup(base, sensor.frame_id), kind, configs.radar_frontend))
+            nodes.append(RadarNode(sensor_id, sensor, tree.lookup(base, sensor.frame_id), kind, configs.radar_frontend,
+                                   g.radar_objects))
         elif sensor.kind == "lidar":
             kind = _choose(g.lidar_input, ("points", "detections"), sensor_id, available_topics)
             nodes.append(LidarNode(sensor_id, sensor, tree.lookup(base, sensor.frame_id), kind, configs.lidar_detector))

@@ -19,6 +19,9 @@ class GraphConfig(StrictModel):
     lidar_input: Literal["auto", "points", "detections"] = "auto"
     # radar: 'scan' reads radar_msgs/RadarScan, 'points' a radar PointCloud2; 'auto' prefers scan.
     radar_input: Literal["auto", "scan", "points"] = "auto"
+    # radar: also cluster each scan's moving returns into objects (radar front-end) and publish
+    # them on /taishan/<radar>/objects for visualisation; the tracker reads the scan itself.
+    radar_objects: bool = False
 
 
 def default_graph_path() -> Path:

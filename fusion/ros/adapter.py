@@ -72,11 +72,11 @@ class CoreNode(Node):
         declared = declare_configs(self, [(SETTINGS_PREFIX, settings), ("", GraphConfig), *[("", c) for c in configs]])
         self.settings, self.graph = declared[0], declared[1]
         self.cores = build(self.settings, self.graph, *declared[2:])
-        self._subscribers: dict[str, list[NodeCore]] = {}
-        self._publishers: dict[str, Any] = {}
+        self._input_cores: dict[str, list[NodeCore]] = {}
+        self._output_publishers: dict[str, Any] = {}
         self._output_stats: dict[str, _OutputStats] = {}
         self._last_logged: dict[str, float] = {}
-        self._subscriptions = []
+        self._input_subscriptions = []
         self._setup_endpoints()
         self._check_qos_overrides()
         self._diagnostics = self.create_publisher(ros_type("diagnostic_msgs/msg/DiagnosticArray"), DIAGNOSTICS, output_qos(False))
@@ -84,23 +84,23 @@ class CoreNode(Node):
         for core in self.cores:
             if core.period_ns:
                 self.create_timer(core.period_ns / 1e9, lambda core=core: self._tick(core))
-        inputs = sorted(self.resolve_topic_name(ros_topic(t)) for t in self._subscribers)
+        inputs = sorted(self.resolve_topic_name(ros_topic(t)) for t in self._input_cores)
         self.get_logger().info(f"{', '.join(c.name for c in self.cores)}: subscribed to {', '.join(inputs)}; "
-                               f"publishing {', '.join(sorted(self.resolve_topic_name(ros_topic(t)) for t in self._publishers))}")
+                               f"publishing {', '.join(sorted(self.resolve_topic_name(ros_topic(t)) for t in self._output_publishers))}")
 
     # --- wiring -------------------------------------------------------------------------------------
     def _setup_endpoints(self) -> None:
         try:
             for core in self.cores:
                 for topic, spec in core.inputs.items():
-                    first = topic not in self._subscribers
-                    self._subscribers.setdefault(topic, []).append(core)
+                    first = topic not in self._input_cores
+                    self._input_cores.setdefault(topic, []).append(core)
                     if first:
                         for msgtype in spec.decoders:
                             self._subscribe(topic, msgtype, spec.sensor_data)
                 for topic, spec in core.outputs.items():
-                    if topic not in self._publishers:
-                        self._publishers[topic] = self.create_publisher(
+                    if topic not in self._output_publishers:
+                        self._output_publishers[topic] = self.create_publisher(
                             ros_type(spec.msgtype), ros_topic(topic), output_qos(spec.latched), qos_overriding_options=overridable())
                         self._output_stats[topic] = _OutputStats()
         except (InvalidQosOverridesError, InvalidParameterTypeException, InvalidParameterValueException, RuntimeError) as exc:
@@ -108,7 +108,7 @@ class CoreNode(Node):
 
     def _subscribe(self, topic: str, msgtype: str, sensor_data: bool) -> None:
         events = SubscriptionEventCallbacks(message_lost=lambda info, topic=topic: self._lost(topic, info.total_count_change))
-        self._subscriptions.append(self.create_subscription(
+        self._input_subscriptions.append(self.create_subscription(
             ros_type(msgtype), ros_topic(topic), lambda msg, topic=topic, msgtype=msgtype: self.on_message(topic, msgtype, msg),
             input_qos(sensor_data), qos_overriding_options=overridable(), event_callbacks=events))
 
@@ -116,7 +116,7 @@ class CoreNode(Node):
         """A QoS override for a topic this node does not have would be ignored: say so instead."""
         unknown = [n for n in given_parameter_names(self) if n.startswith("qos_overrides.") and not self.has_parameter(n)]
         if unknown:
-            topics = sorted(f"{self.resolve_topic_name(ros_topic(t))}" for t in [*self._subscribers, *self._publishers])
+            topics = sorted(f"{self.resolve_topic_name(ros_topic(t))}" for t in [*self._input_cores, *self._output_publishers])
             raise ConfigError(f"parameters of node {self.get_fully_qualified_name()}",
                               [f"{n}: no such QoS override (this node's topics: {', '.join(topics)}; "
                                "policies: history, depth, reliability, durability)" for n in unknown])
@@ -127,7 +127,7 @@ class CoreNode(Node):
 
     def on_message(self, topic: str, msgtype: str, msg: Any) -> None:
         now = self.now_ns()
-        for core in self._subscribers[topic]:
+        for core in self._input_cores[topic]:
             stats = core.diagnostics.stats(topic)
             before = _problem_count(stats)
             outputs = self._guarded(core, topic, now, lambda core=core: core.receive(topic, msg, msgtype, now))
@@ -155,7 +155,7 @@ class CoreNode(Node):
             stats = self._output_stats[out.topic]
             try:
                 msg = core.outputs[out.topic].encode(ros_type, out.data)
-                self._publishers[out.topic].publish(msg)
+                self._output_publishers[out.topic].publish(msg)
             except Exception as exc:   # noqa: BLE001 - an output that cannot be encoded is counted, not fatal
                 stats.failed += 1
                 self.get_logger().error(f"{core.name}: cannot publish {out.topic}: {type(exc).__name__}: {exc}")
@@ -172,7 +172,7 @@ class CoreNode(Node):
                                       f"{reason} (counts in /diagnostics)")
 
     def _lost(self, topic: str, count: int) -> None:
-        for core in self._subscribers[topic]:
+        for core in self._input_cores[topic]:
             core.diagnostics.dropped(topic, "lost in transport (DDS)", count=count)
 
     # --- diagnostics --------------------------------------------------------------------------------

@@ -156,6 +156,9 @@ def _global_nearest_neighbour(t: np.ndarray, d: np.ndarray, c: np.ndarray, unass
     cols = np.concatenate([di, m + np.arange(n), m + ti, np.arange(m)])
     weights = 1.0 + np.concatenate([c, np.full(n, half), np.zeros(len(c)), np.full(m, half)])
     graph = csr_array((weights, (rows, cols)), shape=(n + m, m + n))
-    match = min_weight_full_bipartite_matching(graph)[0][:n]
+    rows_matched, cols_matched = min_weight_full_bipartite_matching(graph)
+    match = np.empty(n + m, dtype=np.int64)
+    match[rows_matched] = cols_matched
+    match = match[:n]
     real = match < m
     return tracks[real], dets[match[real]]

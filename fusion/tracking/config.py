@@ -100,6 +100,8 @@ class RadarTracking(SensorTracking):
 
 
 class CameraTracking(SensorTracking):
+    geometric: Literal["none", "iou_3d", "giou_3d", "center_distance", "iou_2d"] = "iou_2d"
+    geometric_threshold: float = 0.1     # a bearing alone cannot tell near from far: boxes must overlap
     center_model_std_px: NonNegative = 8.0   # 2D box centre vs projected 3D centre, added to the pixel noise
     border_margin_px: NonNegative = 30.0     # tracks projecting closer to the image border do not count a miss
     pregate_radius: Positive = 150.0

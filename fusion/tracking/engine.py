@@ -136,8 +136,8 @@ class ImmEngine(BatchedEngine):
         M = imm_transition_matrix(self.switch_rate_hz, dt)
         cbar = self.mu @ M
         omega = M[None] * self.mu[:, :, None] / cbar[:, None, :]        # omega[k, i, j] = P(mode i | now j)
-        for j, mode in enumerate(self.modes):
-            x0, P0 = self._moments(omega[:, :, j], self.xm, self.Pm, self.xm[:, j])
+        mixed = [self._moments(omega[:, :, j], self.xm, self.Pm, self.xm[:, j]) for j in range(len(self.modes))]
+        for j, (mode, (x0, P0)) in enumerate(zip(self.modes, mixed)):
             if self.sigma is not None:
                 P0, bad = self._checked(P0)
                 P0[bad] = np.eye(self.motion.dim)

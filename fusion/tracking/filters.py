@@ -38,7 +38,7 @@ def ensure_positive_definite(P: np.ndarray, floor: float = 1e-9) -> tuple[np.nda
     repaired = np.zeros(n, dtype=bool)
     if n == 0:
         return P, repaired, repaired.copy()
-    finite = np.all(np.isfinite(P.reshape(n, -1)), axis=1)
+    finite = np.isfinite(P).all(axis=(1, 2))
     failed = ~finite
     try:
         if finite.all():

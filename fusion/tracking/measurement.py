@@ -73,7 +73,7 @@ def usable_rows(score_floor: float, scores: np.ndarray, *arrays: np.ndarray) -> 
     """Mask of rows that are finite in every array and score at least `score_floor`, with drop counts."""
     finite = np.ones(len(scores), dtype=bool)
     for a in arrays:
-        finite &= np.all(np.isfinite(a.reshape(len(a), -1)), axis=1)
+        finite &= np.isfinite(a).all(axis=tuple(range(1, a.ndim)))
     finite &= np.isfinite(scores)
     scored = scores >= score_floor
     dropped = {}

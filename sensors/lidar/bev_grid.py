@@ -22,8 +22,13 @@ class BevGrid:
     def shape(self) -> tuple[int, int]:
         return self.size, self.size
 
-    def flat_index(self, xy: np.ndarray) -> np.ndarray:
-        """Row-major cell index of each point (points must lie inside the grid; see crop_mask)."""
-        ij = ((xy + self.half_extent_m) * (1.0 / self.cell_m)).astype(np.int64)
-        np.clip(ij, 0, self.size - 1, out=ij)
-        return ij[:, 0] * self.size + ij[:, 1]
+    def flat_index(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Row-major cell index (int32) of each point; points outside go to the nearest edge cell."""
+        scale = np.float32(1.0 / self.cell_m)
+        i = ((x + np.float32(self.half_extent_m)) * scale).astype(np.int32)
+        j = ((y + np.float32(self.half_extent_m)) * scale).astype(np.int32)
+        np.clip(i, 0, self.size - 1, out=i)
+        np.clip(j, 0, self.size - 1, out=j)
+        i *= self.size
+        i += j
+        return i

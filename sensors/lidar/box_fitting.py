@@ -27,7 +27,7 @@ class ClusterBoxes:
     centers: np.ndarray
     sizes: np.ndarray
     yaws: np.ndarray
-    point_counts: np.ndarray
+    pillar_counts: np.ndarray
     clearance: np.ndarray
 
     def __len__(self) -> int:

@@ -21,9 +21,9 @@ SIZE_RANGES = (
 )
 
 
-def guess_classes(boxes: ClusterBoxes, saturation_points: int = 30) -> tuple[np.ndarray, np.ndarray]:
-    """ObjectClass per box, and a score in (0, 1) that grows with the cluster's point count
-    (1 - exp(-n / saturation_points)): a box of few returns is a weak detection."""
+def guess_classes(boxes: ClusterBoxes, saturation_pillars: int = 30) -> tuple[np.ndarray, np.ndarray]:
+    """ObjectClass per box, and a score in (0, 1) that grows with the cluster's size
+    (1 - exp(-n / saturation_pillars), n = the cluster's pillars): a box of few returns is a weak detection."""
     l, w, h = boxes.sizes.T
     classes = np.full(len(boxes), int(ObjectClass.UNKNOWN), dtype=np.int64)
     undecided = np.ones(len(boxes), dtype=bool)
@@ -31,5 +31,5 @@ def guess_classes(boxes: ClusterBoxes, saturation_points: int = 30) -> tuple[np.
         match = undecided & (l >= l0) & (l <= l1) & (w >= w0) & (w <= w1) & (h >= h0) & (h <= h1) & (boxes.clearance <= clearance)
         classes[match] = int(object_class)
         undecided &= ~match
-    scores = 1.0 - np.exp(-boxes.point_counts / float(saturation_points))
+    scores = 1.0 - np.exp(-boxes.pillar_counts / float(saturation_pillars))
     return classes, scores

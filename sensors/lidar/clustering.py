@@ -19,7 +19,7 @@ def grid_clusters(xy: np.ndarray, grid: BevGrid, min_points: int, max_extent_m: 
     Clusters of fewer than min_points points, and clusters whose axis-aligned footprint has a
     diagonal over max_extent_m (facades, hedges, rows of parked bicycles: structure, not one road
     user), are labelled -1."""
-    cells = grid.flat_index(xy)
+    cells = grid.flat_index(xy[:, 0], xy[:, 1])
     occupied = np.zeros(grid.size * grid.size, dtype=bool)
     occupied[cells] = True
     cell_labels, count = ndimage.label(occupied.reshape(grid.shape), structure=_EIGHT_CONNECTED)

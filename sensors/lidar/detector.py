@@ -24,7 +24,7 @@ from sensors.lidar.box_fitting import ClusterBoxes, fit_boxes
 from sensors.lidar.classify import guess_classes
 from sensors.lidar.clustering import grid_clusters
 from sensors.lidar.ground import ground_height
-from sensors.lidar.preprocess import Pillars, crop_mask, deskew, pillar_downsample
+from sensors.lidar.preprocess import Pillars, crop, deskew, pillar_downsample
 
 Positive = Annotated[float, Field(gt=0.0)]
 
@@ -45,7 +45,7 @@ class LidarDetectorConfig(StrictModel):
     min_cluster_pillars: Annotated[int, Field(ge=1)] = 4
     max_object_length_m: Positive = 20.0      # longer clusters are structure (facades, hedges)
     yaw_step_deg: Annotated[float, Field(gt=0.0, le=45.0)] = 3.0
-    score_saturation_points: Annotated[int, Field(ge=1)] = 30
+    score_saturation_pillars: Annotated[int, Field(ge=1)] = 30
 
     def semantic_problems(self) -> list[tuple[str, str]]:
         problems = []
@@ -107,16 +107,16 @@ class LidarDetector:
             points = deskew(points, cloud.fields["time"], *sensor_twist)
         watch.lap("deskew")
 
-        points = points[crop_mask(points, c.max_range_m, c.z_min_m, c.z_max_m, c.min_range_m)]
+        x, y, z = crop(points, c.max_range_m, c.z_min_m, c.z_max_m, c.min_range_m)
         watch.lap("crop")
 
-        ground_z = ground_height(points, self.ground_grid, c.ground_max_step_m)
-        above = points[:, 2] - ground_z
+        ground_z = ground_height(x, y, z, self.ground_grid, c.ground_max_step_m)
+        above = z - ground_z
         obstacle = (above > c.ground_tolerance_m) & (above < c.max_object_height_m)
         ground_points = int(np.count_nonzero(above <= c.ground_tolerance_m))
         watch.lap("ground")
 
-        pillars = pillar_downsample(points[obstacle], ground_z[obstacle], self.pillar_grid)
+        pillars = pillar_downsample(x[obstacle], y[obstacle], z[obstacle], ground_z[obstacle], self.pillar_grid)
         watch.lap("voxel")
 
         labels, count = grid_clusters(pillars.xy, self.cluster_grid, c.min_cluster_pillars, c.max_object_length_m)
@@ -125,7 +125,7 @@ class LidarDetector:
         fitted = fit_boxes(pillars, labels, count, c.yaw_step_deg)
         watch.lap("boxes")
 
-        classes, scores = guess_classes(fitted, c.score_saturation_points)
+        classes, scores = guess_classes(fitted, c.score_saturation_pillars)
         boxes = Boxes3D(cloud.stamp_ns, cloud.frame_id, cloud.sensor_id, centers=fitted.centers, sizes=fitted.sizes,
                         yaws=fitted.yaws, classes=classes, scores=scores)
         watch.lap("classify")

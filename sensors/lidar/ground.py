@@ -15,11 +15,11 @@ from scipy import ndimage
 from sensors.lidar.bev_grid import BevGrid
 
 
-def ground_height(points: np.ndarray, grid: BevGrid, max_step_m: float) -> np.ndarray:
+def ground_height(x: np.ndarray, y: np.ndarray, z: np.ndarray, grid: BevGrid, max_step_m: float) -> np.ndarray:
     """Height of the ground under each point (N,), from the points themselves (sensor frame)."""
-    cells = grid.flat_index(points[:, :2])
-    lowest = np.full(grid.size * grid.size, np.inf)
-    np.minimum.at(lowest, cells, points[:, 2])
+    cells = grid.flat_index(x, y)
+    lowest = np.full(grid.size * grid.size, np.inf, dtype=z.dtype)
+    np.minimum.at(lowest, cells, z)
     around = ndimage.grey_erosion(lowest.reshape(grid.shape), size=(3, 3), mode="nearest").reshape(-1)[cells]
     own = lowest[cells]
     return np.where(own - around > max_step_m, around, own)

@@ -9,12 +9,17 @@ from fusion.core import quaternion as quat
 from sensors.lidar.bev_grid import BevGrid
 
 
-def crop_mask(points: np.ndarray, max_range_m: float, z_min_m: float, z_max_m: float, min_range_m: float = 0.0) -> np.ndarray:
-    """Points (N, 3) within [min_range_m, max_range_m] horizontally and z in [z_min_m, z_max_m]
-    (sensor frame). min_range_m removes returns from the vehicle's own body."""
-    x, y, z = points[:, 0], points[:, 1], points[:, 2]
-    r2 = x * x + y * y
-    return (r2 <= max_range_m**2) & (r2 >= min_range_m**2) & (z >= z_min_m) & (z <= z_max_m)
+def crop(points: np.ndarray, max_range_m: float, z_min_m: float, z_max_m: float, min_range_m: float = 0.0) -> np.ndarray:
+    """The points (N, 3) within [min_range_m, max_range_m] horizontally and z in [z_min_m, z_max_m]
+    (sensor frame; min_range_m removes returns from the vehicle's own body), as float32 columns
+    (3, M): contiguous x, y, z rows halve the memory every later stage streams through."""
+    columns = points.T.astype(np.float32)
+    x, y, z = columns
+    r2 = x * x
+    r2 += y * y
+    keep = (r2 <= np.float32(max_range_m**2)) & (r2 >= np.float32(min_range_m**2))
+    keep &= (z >= np.float32(z_min_m)) & (z <= np.float32(z_max_m))
+    return columns[:, keep]
 
 
 @dataclass
@@ -32,23 +37,23 @@ class Pillars:
         return len(self.counts)
 
 
-def pillar_downsample(points: np.ndarray, ground_z: np.ndarray, grid: BevGrid) -> Pillars:
+def pillar_downsample(x: np.ndarray, y: np.ndarray, z: np.ndarray, ground_z: np.ndarray, grid: BevGrid) -> Pillars:
     """Voxel downsampling in the bird's-eye view: one pillar per occupied grid cell, keeping the
     vertical extent that box fitting needs. A dense cell -> pillar lookup replaces the sort that
     np.unique would need, so the cost is O(N) (a few ms for 100k points)."""
-    cells = grid.flat_index(points[:, :2])
+    cells = grid.flat_index(x, y)
     occupied = np.zeros(grid.size * grid.size, dtype=bool)
     occupied[cells] = True
     ids = np.flatnonzero(occupied)
-    lookup = np.empty(grid.size * grid.size, dtype=np.int64)   # only occupied cells are read
-    lookup[ids] = np.arange(len(ids))
-    pillar = lookup[cells]
+    lookup = np.empty(grid.size * grid.size, dtype=np.int32)   # only occupied cells are read
     n = len(ids)
+    lookup[ids] = np.arange(n, dtype=np.int32)
+    pillar = lookup[cells]
     counts = np.bincount(pillar, minlength=n)
-    xy = np.column_stack([np.bincount(pillar, points[:, 0], n), np.bincount(pillar, points[:, 1], n)]) / counts[:, None]
-    z_low, z_high = np.full(n, np.inf), np.full(n, -np.inf)
-    np.minimum.at(z_low, pillar, points[:, 2])
-    np.maximum.at(z_high, pillar, points[:, 2])
+    xy = np.column_stack([np.bincount(pillar, x, n), np.bincount(pillar, y, n)]) / counts[:, None]
+    z_low, z_high = np.full(n, np.inf, dtype=z.dtype), np.full(n, -np.inf, dtype=z.dtype)
+    np.minimum.at(z_low, pillar, z)
+    np.maximum.at(z_high, pillar, z)
     return Pillars(xy, z_low, z_high, np.bincount(pillar, ground_z, n) / counts, counts)
 
 

@@ -50,7 +50,7 @@ def cluster_objects(detections: RadarDetections, compensated: np.ndarray, moving
         features = np.column_stack([xyz[index, :2], compensated[index] * (eps_m / velocity_gate_mps)])
         cloud = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(features))
         labels[index] = np.asarray(cloud.cluster_dbscan(eps=eps_m, min_points=min_points))
-    count = int(labels.max()) + 1
+    count = int(labels.max(initial=-1)) + 1
     member = labels >= 0
     lab = labels[member]
     n = np.bincount(lab, minlength=count).astype(float)
@@ -64,7 +64,7 @@ def cluster_objects(detections: RadarDetections, compensated: np.ndarray, moving
     velocity = np.zeros((count, 2))
     velocity[full] = np.linalg.solve(normal[full], rhs[full][..., None])[..., 0]
     mean_u = np.column_stack([np.bincount(lab, weights=u[:, i], minlength=count) for i in range(2)])[~full]
-    mean_u /= np.maximum(np.linalg.norm(mean_u, axis=1, keepdims=True), 1e-9)
+    mean_u = mean_u / np.maximum(np.linalg.norm(mean_u, axis=1, keepdims=True), 1e-9)
     radial = np.bincount(lab, weights=compensated[member], minlength=count)[~full] / np.maximum(n[~full], 1)
     velocity[~full] = mean_u * radial[:, None]
 
@@ -74,6 +74,7 @@ def cluster_objects(detections: RadarDetections, compensated: np.ndarray, moving
     np.minimum.at(low, lab, points)
     np.maximum.at(high, lab, points)
     boxes = Boxes3D(detections.stamp_ns, detections.frame_id, detections.sensor_id, centers=centers,
-                    sizes=np.maximum(high - low, _MIN_SIZE_M), yaws=np.zeros(count), classes=np.full(count, int(ObjectClass.UNKNOWN)), scores=1.0 - np.exp(-n / 3.0),
+                    sizes=np.maximum(high - low, _MIN_SIZE_M), yaws=np.zeros(count),
+                    classes=np.full(count, int(ObjectClass.UNKNOWN)), scores=1.0 - np.exp(-n / 3.0),
                     velocities=np.column_stack([velocity, np.zeros(count)]))
     return RadarObjects(boxes, full, labels)

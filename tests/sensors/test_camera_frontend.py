@@ -56,10 +56,10 @@ def test_camera_info_rectified_uses_p_and_bad_infos_are_errors():
 
 
 def test_vod_calibration_projects_a_lidar_point_like_the_kitti_formula(vod_root):
-    from datasets.vod import VodFrame, _kitti_calibration
+    from datasets.vod import VodFrame, read_calibration_values
 
     frame = VodFrame(vod_root, "01047")
-    calib = _kitti_calibration(vod_root / "lidar" / "training" / "calib" / "01047.txt")
+    calib = read_calibration_values(vod_root / "lidar" / "training" / "calib" / "01047.txt")
     P2, Tr = calib["P2"].reshape(3, 4), calib["Tr_velo_to_cam"].reshape(3, 4)
     point = np.array([12.0, -2.5, -0.8])                       # a lidar point ahead, right, below the sensor
     homogeneous = P2 @ np.vstack([Tr, [0, 0, 0, 1]]) @ np.append(point, 1.0)

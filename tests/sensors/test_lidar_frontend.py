@@ -30,7 +30,7 @@ def test_l_shape_fit_recovers_yaw_size_and_centre_of_partial_views():
     grid = BevGrid(0.1, 40.0)
     for yaw in (0.0, 0.3, -0.7, 1.2):
         points = _l_shape(np.array([12.0, 4.0]), 4.6, 1.9, yaw)
-        pillars = pillar_downsample(points, np.zeros(len(points)), grid)
+        pillars = pillar_downsample(*points.T, np.zeros(len(points)), grid)
         boxes = fit_boxes(pillars, np.zeros(len(pillars), dtype=np.int64), 1, yaw_step_deg=1.0)
         expected = (yaw + np.pi / 2) % np.pi - np.pi / 2
         assert abs(np.angle(np.exp(2j * (boxes.yaws[0] - expected)))) / 2 < np.radians(2)
@@ -46,7 +46,7 @@ def test_ground_model_follows_a_ramp_and_keeps_objects():
     ground_points = np.column_stack([xy, road - 1.8])
     person = np.column_stack([rng.normal(20.0, 0.15, 300), rng.normal(0.0, 0.15, 300), rng.uniform(0.0, 1.7, 300) + 1.6 - 1.8])
     points = np.vstack([ground_points, person])
-    height = points[:, 2] - ground_height(points, BevGrid(1.0, 40.0), max_step_m=0.3)
+    height = points[:, 2] - ground_height(*points.T, BevGrid(1.0, 40.0), max_step_m=0.3)
     assert np.percentile(np.abs(height[:20000]), 99) < 0.1     # the ramp is ground everywhere
     assert np.mean(height[20000:] > 0.2) > 0.85                # the person standing on it is not
 
@@ -85,6 +85,8 @@ def test_empty_cloud_is_an_error_and_the_detector_keeps_working():
     assert len(result.boxes) == 1 and result.boxes.classes[0] == ObjectClass.CAR
     assert result.boxes.frame_id == "lidar_top" and result.boxes.stamp_ns == 2
     assert set(result.timings_ms) == set(LidarDetector.STAGES)
+    far_away = detector.detect(LidarPointCloud(3, "lidar_top", "lidar_top", np.full((10, 3), 100.0)))
+    assert len(far_away.boxes) == 0 and far_away.ground_points == 0        # all cropped: no boxes, no error
 
 
 def test_config_cross_checks_name_the_key():

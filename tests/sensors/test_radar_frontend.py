@@ -101,6 +101,12 @@ def test_front_end_clusters_movers_with_their_velocity():
     assert set(objects.labels[60:66]) == {car_index} and np.all(objects.labels[:60] == -1)
 
 
+def test_front_end_on_an_empty_scan_reports_why_nothing_moves():
+    result = RadarFrontEnd().process(_scan(np.zeros((0, 3)), np.zeros(0)))
+    assert not result.sensor_velocity.valid and "0 returns" in result.sensor_velocity.reason
+    assert len(result.objects) == 0 and len(result.moving) == 0
+
+
 def _return(r, az, el, v, a):
     return SimpleNamespace(range=r, azimuth=az, elevation=el, doppler_velocity=v, amplitude=a)
 

@@ -1,9 +1,12 @@
-"""Helpers for the simulator tests: a standing sensor view and hand-made worlds."""
+"""Helpers for the simulator tests: a standing sensor view, hand-made worlds, comparing events."""
 from __future__ import annotations
+
+from dataclasses import fields
 
 import numpy as np
 
 from datasets.simulation.population import SIZE_MEAN
+from datasets.simulation.scenario import SensorEvent
 from datasets.simulation.sensor_model import SensorModel
 from datasets.simulation.sensor_view import SensorView
 from datasets.simulation.world import WorldState
@@ -29,3 +32,23 @@ def make_world(*objects: tuple) -> WorldState:
         sizes.append(size)
     return WorldState(np.array(ids, dtype=np.int64), np.array(classes, dtype=np.int64), np.array(centers, dtype=float),
                       np.array(velocities, dtype=float), np.array(yaws), np.array(sizes))
+
+
+def same_value(a, b) -> bool:
+    """Equal values of equal types (arrays: same dtype and contents, NaN equal to NaN)."""
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same_value(a[k], b[k]) for k in a)
+    if isinstance(a, np.ndarray):
+        return isinstance(b, np.ndarray) and a.dtype == b.dtype and np.array_equal(a, b, equal_nan=True)
+    return type(a) is type(b) and (a == b or (a != a and b != b))
+
+
+def assert_same_events(first: list[SensorEvent], second: list[SensorEvent]) -> None:
+    """Event lists equal in order, arrival, measurement fields (types included) and truth ids."""
+    assert len(first) == len(second)
+    for a, b in zip(first, second):
+        assert a.arrival_ns == b.arrival_ns and type(a.measurement) is type(b.measurement)
+        for f in fields(a.measurement):
+            assert same_value(getattr(a.measurement, f.name), getattr(b.measurement, f.name)), (a.sensor_id, a.stamp_ns, f.name)
+        assert (a.truth_ids is None) == (b.truth_ids is None)
+        assert a.truth_ids is None or np.array_equal(a.truth_ids, b.truth_ids)

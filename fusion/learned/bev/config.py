@@ -60,7 +60,7 @@ class ModelConfig(StrictModel):
     is upsampled and merged with stride 2, where the heads run (one heatmap channel per class)."""
 
     classes: list[str] = ["car", "pedestrian", "bicycle"]
-    channels: Annotated[list[Annotated[int, Field(ge=4, le=512)]], Field(min_length=3, max_length=3)] = [24, 48, 96]
+    channels: Annotated[list[Annotated[int, Field(ge=4, le=512)]], Field(min_length=3, max_length=3)] = [16, 32, 64]
     head_channels: Annotated[int, Field(ge=4, le=256)] = 32
 
     def class_values(self) -> list[ObjectClass]:
@@ -111,7 +111,7 @@ class DataConfig(StrictModel):
     train_seeds: list[Annotated[int, Field(ge=0)]] = [11, 12, 13, 14]
     validation_seeds: list[Annotated[int, Field(ge=0)]] = [21]
     test_seeds: list[Annotated[int, Field(ge=0)]] = [31, 32]
-    duration_s: Annotated[float, Field(gt=0.0, le=600.0)] = 30.0
+    duration_s: Annotated[float, Field(gt=0.0, le=600.0)] = 20.0
     frame_stride: Annotated[int, Field(ge=1)] = 1
     cars: Annotated[int, Field(ge=0, le=1000)] = 70
     pedestrians: Annotated[int, Field(ge=0, le=1000)] = 50

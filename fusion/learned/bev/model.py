@@ -29,7 +29,7 @@ class BevDetectorNet(nn.Module):
         self.in_channels = len(CHANNELS)
         self.grid = config.raster.shape
         self.num_classes = len(config.model.classes)
-        self.stem = nn.Sequential(_block(self.in_channels, c1), _block(c1, c1))
+        self.stem = _block(self.in_channels, c1)
         self.down2 = nn.Sequential(_block(c1, c2, 2), _block(c2, c2))
         self.down4 = nn.Sequential(_block(c2, c3, 2), _block(c3, c3), _block(c3, c3))
         self.up = nn.Sequential(nn.ConvTranspose2d(c3, c2, 2, stride=2, bias=False), nn.BatchNorm2d(c2), nn.ReLU(inplace=True))

@@ -21,6 +21,7 @@ from fusion.core.measurements import Boxes3D, LidarPointCloud, RadarDetections
 from fusion.core.time import NS_PER_S
 from fusion.core.transform import Transform
 from fusion.learned.bev.config import BevDetectorConfig
+from fusion.learned.bev.evaluation import in_area
 from fusion.learned.bev.inputs import RadarScan, bev_inputs, cloud_intensity, lidar_points_in_base
 from fusion.learned.bev.raster import rasterise
 from fusion.learned.bev.targets import GroundTruth
@@ -43,7 +44,11 @@ def scenario_config(config: BevDetectorConfig, seed: int) -> ScenarioConfig:
 
 
 def vehicle_config(config: BevDetectorConfig) -> VehicleConfig:
-    return load_config(config.data.vehicle or config_dir() / "vehicle.yaml", VehicleConfig)
+    """The vehicle with only its lidars and radars enabled (the others cost simulation time only)."""
+    vehicle = load_config(config.data.vehicle or config_dir() / "vehicle.yaml", VehicleConfig)
+    sensors = {name: s if s.kind in ("lidar", "radar") else s.model_copy(update={"enabled": False})
+               for name, s in vehicle.sensors.items()}
+    return vehicle.model_copy(update={"sensors": sensors})
 
 
 def _angular_velocity(scenario: Scenario, stamp_ns: int) -> np.ndarray:
@@ -106,7 +111,10 @@ def frames_from_scenario(config: BevDetectorConfig, scenario: Scenario, with_cla
 
         truth = scenario.truth[int(np.argmin(np.abs(truth_stamps - mid_ns)))]
         centers, yaws, velocities = _truth_in_base(scenario, truth, map_from_base, base_from_lidar, cloud.stamp_ns, period_s)
-        counts = points_in_boxes(points, centers, truth.sizes, yaws).sum(axis=1) if len(centers) else np.zeros(0, dtype=int)
+        counts = np.zeros(len(centers), dtype=np.int64)
+        near = np.flatnonzero(in_area(config, centers[:, :2]))
+        if len(near):
+            counts[near] = points_in_boxes(points, centers[near], truth.sizes[near], yaws[near]).sum(axis=1)
         gt = GroundTruth(centers, truth.sizes.astype(float), yaws, truth.classes.astype(np.int64), velocities, counts)
         boxes = None
         if classical is not None:
