@@ -36,12 +36,18 @@ setup(
         "pymap3d",
     ],
     extras_require={
-        "train": ["torch", "safetensors", "onnx", "onnxruntime"],
+        "train": ["torch", "safetensors", "onnx", "onnxruntime", "pycocotools"],
         "dev": ["pytest", "pytest-benchmark"],
+        "ray": ["ray"],
     },
     entry_points={
         "console_scripts": [
             "taishan = fusion.cli:main",
+            "taishan_camera_node = fusion.ros.camera_node:main",
+            "taishan_radar_node = fusion.ros.radar_node:main",
+            "taishan_lidar_node = fusion.ros.lidar_node:main",
+            "taishan_ego_node = fusion.ros.ego_node:main",
+            "taishan_tracker_node = fusion.ros.tracker_node:main",
         ],
     },
 )

@@ -20,7 +20,10 @@ COMMAND_MODULES = (
     "simulate",
     "convert", "replay", "bench_replay",
     "run", "eval_sim", "bench_tracker",
+    "eval_kitti",
     "eval_ego", "bench_ego",
+    "train", "export_onnx", "eval_learned", "bench_learned",
+    "launch", "bench_graph",
 )
 
 GROUP_HELP = {
@@ -28,7 +31,6 @@ GROUP_HELP = {
     "show": "draw pictures of data and results",
     "train": "train learned fusion models",
     "export": "export trained models",
-    "convert": "convert datasets and simulations to rosbag2 bags",
     "bench": "measure speed; prints figures and ratios against a baseline measured in the same run",
     "convert": "convert simulations and datasets to rosbag2 bags",
 }

@@ -38,22 +38,20 @@ def replay_many(bags: Sequence[Path], configs: GraphConfigs, *, out: Path | None
         return _replay_on_ray(jobs, ray_address)
     if workers <= 1 or len(jobs) == 1:
         return [replay_bag(b, c, out=o, record_inputs=r, overwrite=w, truth=t, progress=progress) for b, c, o, r, w, t in jobs]
-    # spawn: each worker starts clean (no inherited typestores, threads or open files).
-    with multiprocessing.get_context("spawn").Pool(min(workers, len(jobs))) as pool:
+    # The platform's default start method: fork on Linux, so workers start with the modules loaded.
+    with multiprocessing.Pool(min(workers, len(jobs))) as pool:
         return pool.map(_replay_one, jobs, chunksize=1)
 
 
 def _replay_on_ray(jobs: list[tuple], address: str) -> list[ReplayResult]:
-    """One Ray task per bag on an existing cluster ('auto', 'ray://host:10001', or 'local' for
-    Ray's local mode, which runs the tasks in this process). The bags' paths must be readable
-    where the tasks run (shared storage)."""
+    """One Ray task per bag on an existing cluster ('auto', 'ray://host:10001', 'host:6379'), or on a
+    private single-node Ray instance started for this run ('local'; Ray 2.5x no longer has a
+    local mode). The bags' paths must be readable where the tasks run (shared storage)."""
     try:
         import ray
     except ImportError:
-        raise TaishanError("--ray needs Ray: pip install 'taishan[ray]' (or pip install ray)") from None
-    local = address == "local"
-    ray.init(address=None if local else address, local_mode=local, ignore_reinit_error=True,
-             include_dashboard=False, log_to_driver=False)
+        raise TaishanError("--ray needs Ray: pip install 'taishan[ray]'") from None
+    ray.init(address=None if address == "local" else address, include_dashboard=False, log_to_driver=False)
     try:
         task = ray.remote(_replay_one)
         return ray.get([task.remote(job) for job in jobs])

@@ -23,11 +23,12 @@ from datasets.bags.writer import BagWriter
 from datasets.simulation.scenario import TruthFrame
 from fusion.core.errors import InputError
 from fusion.core.objects import ObjectList
+from fusion.ego.state import Odometry
 from fusion.graph.build import GraphConfigs, build_pipeline
 from fusion.graph.node import Output
 from fusion.graph.pipeline import Pipeline
-from fusion.graph.topics import DIAGNOSTICS, GROUND_TRUTH_OBJECTS, OBJECTS
-from fusion.messages import diagnostics, ground_truth
+from fusion.graph.topics import DIAGNOSTICS, EGO_ODOMETRY, GROUND_TRUTH_OBJECTS, GROUND_TRUTH_ODOMETRY, OBJECTS
+from fusion.messages import diagnostics, ground_truth, odometry
 
 
 @dataclass
@@ -38,6 +39,8 @@ class ReplayResult:
     bag: str
     object_lists: list[ObjectList] = field(default_factory=list)
     truth: list[TruthFrame] = field(default_factory=list)
+    ego_truth: list[Odometry] = field(default_factory=list)       # /ground_truth/odometry (with truth)
+    ego_estimate: list[Odometry] = field(default_factory=list)    # the ego node's odometry (with truth)
     messages_read: int = 0
     messages_used: int = 0
     bag_start_ns: int | None = None
@@ -94,7 +97,8 @@ def _status_summary(report: Any) -> dict[str, Any]:
 def replay_bag(path: str | Path, configs: GraphConfigs, *, out: str | Path | None = None, record_inputs: bool = False,
                overwrite: bool = False, truth: bool = False, progress: bool = False) -> ReplayResult:
     """Replay one bag; never raises for damaged bags or bad messages (see ReplayResult.problems).
-    truth: also collect the /ground_truth/objects frames (for evaluation). wall_s counts from the
+    truth: also collect /ground_truth/objects and /ground_truth/odometry, and the ego node's odometry
+    (for evaluation). wall_s counts from the
     first message read to the last output written (building the graph is not included)."""
     result = ReplayResult(str(path))
     with BagReader(path) as reader:
@@ -102,6 +106,8 @@ def replay_bag(path: str | Path, configs: GraphConfigs, *, out: str | Path | Non
         started = time.perf_counter()
         with BagWriter(out, overwrite=overwrite) if out else nullcontext() as writer:
             recorder = _Recorder(writer, pipeline, reader, record_inputs) if writer else None
+            if writer and record_inputs and reader.is_ros1:
+                result.notices.append("inputs of a ROS 1 bag are not recorded in the output (their bytes are ROS 1 serialized)")
             skipped: set[str] = set()
             bar = tqdm(desc=f"replay {Path(path).name}", unit="msg", file=sys.stderr, disable=not progress, smoothing=0.1)
             last_report = None
@@ -110,7 +116,7 @@ def replay_bag(path: str | Path, configs: GraphConfigs, *, out: str | Path | Non
                 bar.update()
                 result.bag_start_ns = raw.log_ns if result.bag_start_ns is None else min(result.bag_start_ns, raw.log_ns)
                 result.bag_end_ns = raw.log_ns if result.bag_end_ns is None else max(result.bag_end_ns, raw.log_ns)
-                if raw.topic == GROUND_TRUTH_OBJECTS and truth:
+                if raw.topic in (GROUND_TRUTH_OBJECTS, GROUND_TRUTH_ODOMETRY) and truth:
                     _collect_truth(reader, raw, result)
                     continue
                 if not pipeline.accepts(raw.topic, raw.msgtype) or raw.topic not in pipeline.input_topics:
@@ -128,9 +134,9 @@ def replay_bag(path: str | Path, configs: GraphConfigs, *, out: str | Path | Non
                     pipeline.reject(raw.topic, exc.reason, raw.log_ns)
                 else:
                     outputs = pipeline.feed(raw.topic, msg, raw.msgtype, raw.log_ns)
-                last_report = _handle(outputs, result, recorder) or last_report
+                last_report = _handle(outputs, result, recorder, truth) or last_report
             if result.bag_end_ns is not None:
-                last_report = _handle(pipeline.finish(result.bag_end_ns), result, recorder) or last_report
+                last_report = _handle(pipeline.finish(result.bag_end_ns), result, recorder, truth) or last_report
             bar.close()
             if last_report is not None:
                 result.diagnostics = _status_summary(last_report)
@@ -143,17 +149,24 @@ def replay_bag(path: str | Path, configs: GraphConfigs, *, out: str | Path | Non
 
 def _collect_truth(reader: BagReader, raw: RawMessage, result: ReplayResult) -> None:
     try:
-        result.truth.append(ground_truth.to_truth_frame(reader.decode(raw), raw.topic))
+        msg = reader.decode(raw)
+        if raw.topic == GROUND_TRUTH_OBJECTS:
+            result.truth.append(ground_truth.to_truth_frame(msg, raw.topic))
+        else:
+            result.ego_truth.append(odometry.to_odometry(msg, raw.topic))
     except InputError as exc:
-        result.problems.append(f"ground truth at log time {raw.log_ns} ns unusable: {exc}")
+        result.problems.append(f"ground truth on {raw.topic} at log time {raw.log_ns} ns unusable: {exc}")
 
 
-def _handle(outputs: list[Output], result: ReplayResult, recorder: _Recorder | None) -> Any:
-    """Collect object lists, record outputs; returns the last diagnostics report among them."""
+def _handle(outputs: list[Output], result: ReplayResult, recorder: _Recorder | None, truth: bool) -> Any:
+    """Collect object lists (and, for evaluation, the ego odometry), record outputs; returns the
+    last diagnostics report among them."""
     report = None
     for out in outputs:
         if out.topic == OBJECTS:
             result.object_lists.append(out.data)
+        elif out.topic == EGO_ODOMETRY and truth:
+            result.ego_estimate.append(out.data)
         elif out.topic == DIAGNOSTICS:
             report = out.data
     if recorder:

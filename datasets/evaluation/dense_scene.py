@@ -11,15 +11,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from fusion.camera_fusion.projection import project_boxes_3d
 from fusion.config.vehicle import CameraConfig, LidarConfig, RadarConfig, VehicleConfig
 from fusion.core.classes import ObjectClass
 from fusion.core.measurements import Boxes3D, CameraDetections, MeasurementBatch, RadarDetections
 from fusion.core.transform import Transform
 from fusion.core.transform_tree import TransformTree
 from sensors.camera.pinhole import PinholeCamera
-from fusion.camera_fusion.projection import project_boxes_3d
 
 SIZES = {ObjectClass.CAR: (4.5, 1.9, 1.6), ObjectClass.BICYCLE: (1.8, 0.7, 1.7), ObjectClass.PEDESTRIAN: (0.7, 0.7, 1.8)}
+RCS_DBSM = {ObjectClass.CAR: 10.0, ObjectClass.BICYCLE: 2.0, ObjectClass.PEDESTRIAN: -5.0}   # typical at 77 GHz
 CYCLE_S = 0.1
 OFFSETS_S = {"lidar": 0.0, "radar": 0.02, "camera": 0.04}   # stamps inside one cycle
 
@@ -75,7 +76,7 @@ class DenseScene:
         n = int(seen.sum())
         noise = self.rng.standard_normal((n, 7))
         return Boxes3D(stamp, config.frame_id, name, centers=local[seen] + config.box_center_std_m * noise[:, :3],
-                       sizes=np.abs(self.sizes[seen] + config.box_size_std_m * noise[:, 3:6]) + 0.05,
+                       sizes=np.maximum(self.sizes[seen] + config.box_size_std_m * noise[:, 3:6], 0.05),
                        yaws=yaws[seen] - pose.rpy[2] + np.radians(config.box_yaw_std_deg) * noise[:, 6],
                        classes=self.classes[seen], scores=np.full(n, 0.9))
 
@@ -89,11 +90,13 @@ class DenseScene:
         rate = np.sum((centers - pose.translation) * (self.velocity - sensor_velocity), axis=1) / rng_
         seen = (np.abs(az) <= np.radians(config.fov_azimuth_deg) / 2) & (rng_ <= config.max_range_m) & (rng_ >= config.min_range_m)
         n = int(seen.sum())
-        noise = self.rng.standard_normal((n, 3))
+        noise = self.rng.standard_normal((n, 4))
+        rcs = np.array([RCS_DBSM[ObjectClass(c)] for c in self.classes[seen]]).reshape(n)
         return RadarDetections(stamp, config.frame_id, name, range=rng_[seen] + config.range_std_m * noise[:, 0],
                                azimuth=az[seen] + np.radians(config.azimuth_std_deg) * noise[:, 1],
                                elevation=np.arcsin(local[seen, 2] / rng_[seen]),
-                               range_rate=rate[seen] + config.range_rate_std_mps * noise[:, 2])
+                               range_rate=rate[seen] + config.range_rate_std_mps * noise[:, 2],
+                               rcs=rcs + config.rcs_std_dbsm * noise[:, 3])
 
     def _camera(self, name: str, stamp: int) -> CameraDetections:
         config: CameraConfig = self.vehicle.sensors[name]

@@ -92,7 +92,8 @@ def build_sequence(truth: list[Truth], tracks: list[ObjectList], max_distance_m:
 def score(sequences: dict[str, SequenceData]) -> dict[str, float]:
     """HOTA, DetA, AssA, MOTA, MOTP, IDSW, IDF1 over all sequences (TrackEval's combination), and the
     RMSE of matched tracks' ground-plane position and velocity."""
-    hota, clear, identity = HOTA(), CLEAR(), Identity()
+    quiet = {"PRINT_CONFIG": False}
+    hota, clear, identity = HOTA(), CLEAR(quiet), Identity(quiet)
     per_seq = {name: (hota.eval_sequence(s.data), clear.eval_sequence(s.data), identity.eval_sequence(s.data))
                for name, s in sequences.items()}
     h = hota.combine_sequences({k: v[0] for k, v in per_seq.items()})

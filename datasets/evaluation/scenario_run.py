@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from fusion.core.objects import ObjectList
 from fusion.core.time import NS_PER_S
+from fusion.core.transform import Transform
 from fusion.tracking.config import TrackerConfig
 from fusion.tracking.tracker import MultiObjectTracker
 
@@ -43,8 +44,8 @@ class EgoFeed:
     def until(self, stamp_ns: int) -> None:
         stamps = self.ego.stamps_ns
         while self.next < len(stamps) and stamps[self.next] <= stamp_ns:
-            s = int(stamps[self.next])
-            self.tree.add_dynamic("map", self.base_frame, s, self.ego.pose_at(s))
+            i = self.next
+            self.tree.add_dynamic("map", self.base_frame, int(stamps[i]), Transform(self.ego.position[i], self.ego.orientation[i]))
             self.next += 1
 
 

@@ -43,11 +43,13 @@ class OutputConfig(StrictModel):
     """Which tracks a frame reports (online: what the tracker knows at that frame, never back-filled).
 
     A confirmed track is reported while a sensor detected it within the last `max_coast_frames`
-    frames (0: this frame). Its 2D box is the matched camera box when `camera_box` and a camera
-    box matched it this frame, else its 3D box projected into the image."""
+    frames (0: this frame). Its 2D box is the camera box matched to it this frame when `camera_box`
+    and that box overlaps the track's projected 3D box by `camera_box_min_iou` (in a queue of cars
+    one camera box can fit several tracks), else its 3D box projected into the image."""
 
     max_coast_frames: Annotated[int, Field(ge=0)] = 0
     camera_box: bool = True
+    camera_box_min_iou: Probability = 0.0
     min_existence: Probability = 0.0
 
 

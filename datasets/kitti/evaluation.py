@@ -20,7 +20,8 @@ from fusion.core.errors import InputError
 def evaluate(data: Path, out: Path, classes: list[str], use_camera: bool, config_path: Path,
              plot_sequence: str | None = None, with_3d: bool = True, sequences: list[str] | None = None) -> dict[str, Any]:
     """Track, write, score and plot. Returns {"classes": {cls: figures}, "plots": [...], ...}; the
-    per-class figures include `fps`, frames per second of tracking (reading files excluded)."""
+    per-class figures include `fps`: frames per CPU second of this process spent tracking that class
+    (reading and converting files excluded; CPU time, so other load on the machine does not count)."""
     from tqdm import tqdm
 
     config = load_kitti_config(config_path)
@@ -43,13 +44,15 @@ def evaluate(data: Path, out: Path, classes: list[str], use_camera: bool, config
         for cls in classes:
             run = track_sequence(sequence, cls, config, use_camera)
             seconds[cls] += run.tracking_s
+            # one tracker per class, each numbering from 1: shift ids to keep them unique in the file
+            run.objects.track_ids = run.objects.track_ids + max((int(p.track_ids.max()) for p in parts if len(p)), default=0)
             parts.append(run.objects)
         per_sequence[entry.name] = KittiObjects.concatenate(parts)
         write_tracking_file(results_dir / f"{entry.name}.txt", per_sequence[entry.name])
         frames += entry.n_frames
     figures = score_results(layout.root, results_dir, entries, classes, with_3d=with_3d)
     for cls in classes:
-        figures[cls]["fps"] = frames / seconds[cls] if seconds[cls] > 0 else float("inf")
+        figures[cls]["fps"] = frames / max(seconds[cls], 1e-9)
     sensors = "lidar+camera" if use_camera else "lidar"
     plot_seq = plot_sequence or entries[0].name
     plots = [

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from datasets.simulation.sensor_model import SIMULATED_CLASSES, SensorModel, confuse_classes
+from datasets.simulation.sensor_model import SIMULATED_CLASSES, SensorModel, confuse_classes, per_class
 from datasets.simulation.sensor_view import SensorView
 from datasets.simulation.visibility import visible_fraction
 from datasets.simulation.world import WorldState
@@ -15,7 +15,7 @@ from sensors.camera.pinhole import PinholeCamera
 
 MIN_IN_IMAGE_SHARE = 0.3   # a box cut by the image border must keep this share of its area
 # Width / height of false-positive boxes by the class they claim.
-FALSE_POSITIVE_ASPECT = {ObjectClass.CAR: 1.6, ObjectClass.BICYCLE: 0.8, ObjectClass.PEDESTRIAN: 0.4}
+FALSE_POSITIVE_ASPECT = per_class({ObjectClass.CAR: 1.6, ObjectClass.BICYCLE: 0.8, ObjectClass.PEDESTRIAN: 0.4})
 
 
 class CameraModel(SensorModel):
@@ -39,7 +39,7 @@ class CameraModel(SensorModel):
         area = lambda b: (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])  # noqa: E731
         in_image = area(clipped) / np.maximum(area(raw), 1e-9)
         distance = np.linalg.norm(world.centers - view.origin, axis=1)
-        visible = visible_fraction(view.origin, world)
+        visible = visible_fraction(view.origin, world, self.config.max_range_m)
         ok = (front.reshape(n, 8).all(axis=1) & (distance <= self.config.max_range_m) & (in_image >= MIN_IN_IMAGE_SHARE)
               & (clipped[:, 3] - clipped[:, 1] >= self.config.min_box_height_px) & (visible >= self.config.min_visible_fraction))
         return clipped, ok, visible
@@ -59,7 +59,7 @@ class CameraModel(SensorModel):
         k = rng.poisson(c.false_positives_per_frame)
         fp_classes = SIMULATED_CLASSES[rng.integers(len(SIMULATED_CLASSES), size=k)]
         height = rng.uniform(20.0, 200.0, k)
-        width = height * np.array([FALSE_POSITIVE_ASPECT[ObjectClass(x)] for x in fp_classes])
+        width = height * FALSE_POSITIVE_ASPECT[fp_classes]
         u = rng.uniform(0.0, self.camera.width, k)
         v = rng.uniform(0.4, 0.75, k) * self.camera.height
         fp_boxes = np.column_stack([u - width / 2, v - height / 2, u + width / 2, v + height / 2])

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from fusion.config.loader import StrictModel, config_dir, load_config
 
@@ -19,7 +19,13 @@ SpeedRange = Annotated[list[Annotated[float, Field(ge=0.0)]], Field(min_length=2
 Count = Annotated[int, Field(ge=0, le=1000)]
 
 
-class OriginConfig(StrictModel):
+class _Section(StrictModel):
+    """A strict config section that also rejects .nan and .inf."""
+
+    model_config = ConfigDict(**StrictModel.model_config, allow_inf_nan=False)
+
+
+class OriginConfig(_Section):
     """WGS-84 position of the map frame's origin (map is ENU: x east, y north, z up)."""
 
     latitude_deg: Annotated[float, Field(ge=-90.0, le=90.0)] = 51.9990    # Delft, TU campus
@@ -27,7 +33,7 @@ class OriginConfig(StrictModel):
     altitude_m: float = 45.0                                               # ellipsoidal height
 
 
-class RoadConfig(StrictModel):
+class RoadConfig(_Section):
     """A main road along map x (from x = 0 to length_m) crossed by a side road along y at crossing_x_m.
 
     Each road has lanes in both directions (right-hand traffic), a cycle lane and a sidewalk on each
@@ -49,7 +55,7 @@ class RoadConfig(StrictModel):
     signal_offset_s: NonNegative = 14.0
 
 
-class TrafficConfig(StrictModel):
+class TrafficConfig(_Section):
     """Road users: how many of each class, how they move. `initial_fraction` of them are on the roads
     at the start; the others enter at the road ends at random times during the scenario."""
 
@@ -66,7 +72,7 @@ class TrafficConfig(StrictModel):
     pedestrian_speed_mps: SpeedRange = [1.1, 1.7]
 
 
-class EgoConfig(StrictModel):
+class EgoConfig(_Section):
     """The ego drive on the main road, eastwards: straight on, one lane change, or a right turn at the crossing.
     The ego stands still for `standstill_s` first (so an ego estimator can level itself), then drives."""
 
@@ -77,14 +83,14 @@ class EgoConfig(StrictModel):
     standstill_s: NonNegative = 2.0
 
 
-class GnssOutageConfig(StrictModel):
+class GnssOutageConfig(_Section):
     """Windows without GNSS fixes (tunnels, urban canyons), as seconds after the scenario start."""
 
     start_s: list[Annotated[float, Field(ge=0.0)]] = [24.0]
     duration_s: list[Annotated[float, Field(gt=0.0)]] = [6.0]
 
 
-class ScenarioConfig(StrictModel):
+class ScenarioConfig(_Section):
     seed: Annotated[int, Field(ge=0)] = 7
     duration_s: Annotated[float, Field(gt=0.0, le=3600.0)] = 40.0
     start_time_s: Annotated[int, Field(ge=0)] = 1_700_000_000   # ROS time of the first stamp

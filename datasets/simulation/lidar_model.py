@@ -5,16 +5,16 @@ from __future__ import annotations
 import numpy as np
 
 from datasets.simulation.population import SIZE_MEAN
-from datasets.simulation.sensor_model import SIMULATED_CLASSES, SensorModel
+from datasets.simulation.sensor_model import SIMULATED_CLASSES, SensorModel, per_class
 from datasets.simulation.sensor_view import SensorView
 from datasets.simulation.visibility import azimuth_extent, hidden_heights
 from datasets.simulation.world import WorldState
 from fusion.config.vehicle import LidarConfig
-from fusion.core.classes import ObjectClass
 from fusion.core.measurements import Boxes3D
 from fusion.core.quaternion import wrap_angle
 
 POINTS_FOR_FULL_SCORE = 60
+MEAN_SIZES = per_class(SIZE_MEAN)
 
 
 class LidarModel(SensorModel):
@@ -36,7 +36,7 @@ class LidarModel(SensorModel):
         columns = (hi - lo) / np.radians(self.config.horizontal_resolution_deg)
         top = world.centers[:, 2] + 0.5 * world.sizes[:, 2]
         bottom = world.centers[:, 2] - 0.5 * world.sizes[:, 2]
-        visible_from = np.maximum(hidden_heights(view.origin, world), bottom[:, None])            # (N, K) map heights
+        visible_from = np.maximum(hidden_heights(view.origin, world, self.config.max_range_m), bottom[:, None])  # (N, K) map heights
         distance = np.maximum(near, 1e-3)[:, None]
         low = np.arctan2(visible_from - view.origin[2], distance)
         high = np.arctan2(top[:, None] - view.origin[2], distance)
@@ -63,7 +63,7 @@ class LidarModel(SensorModel):
         fp_classes = SIMULATED_CLASSES[rng.integers(len(SIMULATED_CLASSES), size=k)]
         fp_range = np.sqrt(rng.uniform(c.min_range_m**2, (0.6 * c.max_range_m) ** 2, k))
         fp_azimuth = rng.uniform(-np.pi, np.pi, k)
-        fp_sizes = np.array([SIZE_MEAN[ObjectClass(x)] for x in fp_classes]).reshape(-1, 3)
+        fp_sizes = MEAN_SIZES[fp_classes]
         ground = view.to_sensor(np.array([view.origin[0], view.origin[1], 0.0]))[2]   # the ground's height in the lidar frame
         fp_centers = np.column_stack([fp_range * np.cos(fp_azimuth), fp_range * np.sin(fp_azimuth), ground + fp_sizes[:, 2] / 2])
 

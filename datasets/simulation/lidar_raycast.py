@@ -15,6 +15,7 @@ import numpy as np
 from datasets.simulation.ego_trajectory import EgoTrajectory
 from datasets.simulation.lidar_model import LidarModel
 from datasets.simulation.ray_box import ray_box_entry
+from datasets.simulation.sensor_model import per_class
 from datasets.simulation.sensor_view import sensor_poses
 from datasets.simulation.visibility import azimuth_extent
 from datasets.simulation.world import WorldState
@@ -23,7 +24,7 @@ from fusion.core.classes import ObjectClass
 from fusion.core.measurements import LidarPointCloud
 from fusion.core.time import NS_PER_S
 
-REFLECTIVITY = {ObjectClass.CAR: 0.55, ObjectClass.BICYCLE: 0.35, ObjectClass.PEDESTRIAN: 0.25}
+REFLECTIVITY = per_class({ObjectClass.CAR: 0.55, ObjectClass.BICYCLE: 0.35, ObjectClass.PEDESTRIAN: 0.25})
 GROUND_REFLECTIVITY = 0.12
 COLUMN_MARGIN = 2
 
@@ -92,7 +93,7 @@ class LidarScanner:
         reflect = np.zeros(n_rays)
         best[ray[nearest]] = distance[nearest]
         classes = world.classes[owner[nearest]]
-        reflect[ray[nearest]] = np.array([REFLECTIVITY[ObjectClass(x)] for x in classes]).reshape(-1) * (0.3 + 0.7 * cosine[nearest])
+        reflect[ray[nearest]] = REFLECTIVITY[classes] * (0.3 + 0.7 * cosine[nearest])
         down = directions[..., 2].reshape(-1)
         origin_z = np.broadcast_to(origins[None, :, 2], (n_channels, self.columns)).reshape(-1)
         with np.errstate(divide="ignore"):

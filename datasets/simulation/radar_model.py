@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from datasets.simulation.ray_box import ray_box_entry
-from datasets.simulation.sensor_model import SensorModel
+from datasets.simulation.sensor_model import SensorModel, per_class
 from datasets.simulation.sensor_view import SensorView
 from datasets.simulation.visibility import visible_fraction
 from datasets.simulation.world import WorldState
@@ -13,7 +13,7 @@ from fusion.config.vehicle import RadarConfig
 from fusion.core.classes import ObjectClass
 from fusion.core.measurements import RadarDetections
 
-RCS_MEAN_DBSM = {ObjectClass.CAR: 10.0, ObjectClass.BICYCLE: 2.0, ObjectClass.PEDESTRIAN: -5.0}
+RCS_MEAN_DBSM = per_class({ObjectClass.CAR: 10.0, ObjectClass.BICYCLE: 2.0, ObjectClass.PEDESTRIAN: -5.0})
 CLUTTER_RCS_DBSM = (-5.0, 5.0)   # mean, std of clutter (kerbs, poles, signs)
 MAX_EXTRA_CAR_RETURNS = 3
 CAR_RETURNS_RANGE_M = 15.0        # closer cars give more returns
@@ -38,7 +38,7 @@ class RadarModel(SensorModel):
         if not len(world):
             return np.zeros(0, dtype=bool)
         in_field = self._in_field(*_spherical(view.to_sensor(world.centers)))
-        return in_field & (visible_fraction(view.origin, world) >= self.config.min_visible_fraction)
+        return in_field & (visible_fraction(view.origin, world, self.config.max_range_m) >= self.config.min_visible_fraction)
 
     def _returns_per_object(self, world: WorldState, distance: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         extra_car = np.minimum(rng.poisson(2.0 * np.minimum(1.0, CAR_RETURNS_RANGE_M / np.maximum(distance, 1e-3))), MAX_EXTRA_CAR_RETURNS)
@@ -62,7 +62,7 @@ class RadarModel(SensorModel):
         along = np.where(np.isfinite(along), along, np.linalg.norm(target - view.origin, axis=1))
         scatter = view.origin + direction * along[:, None]
         range_rate = np.einsum("ij,ij->i", world.velocities[owner] - view.velocity, direction)
-        rcs = np.array([RCS_MEAN_DBSM[ObjectClass(x)] for x in world.classes[owner]]).reshape(-1)
+        rcs = RCS_MEAN_DBSM[world.classes[owner]]
         r, az, el = _spherical(view.to_sensor(scatter).reshape(-1, 3))
         keep = self._in_field(r, az, el)
 

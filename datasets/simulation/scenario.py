@@ -115,8 +115,8 @@ class Scenario:
         }
 
 
-def sensor_rng(seed: int, stream: str) -> np.random.Generator:
-    """An independent random stream per (seed, name)."""
+def random_stream(seed: int, stream: str) -> np.random.Generator:
+    """An independent random stream per (seed, name): 'traffic', 'sensor/<sensor name>', ..."""
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(zlib.crc32(stream.encode()),)))
 
 
@@ -139,7 +139,7 @@ def _inertial_events(config: ScenarioConfig, vehicle: VehicleConfig, ego: EgoTra
         if not sensor.enabled or sensor.kind not in ("imu", "gnss"):
             continue
         mount = tree.lookup(vehicle.vehicle.base_frame, sensor.frame_id)
-        rng = sensor_rng(config.seed, name)
+        rng = random_stream(config.seed, f"sensor/{name}")
         if sensor.kind == "imu":
             samples = simulate_imu(ego, sensor, mount, rng, origin if config.earth_rotation else None, sensor_id=name)
         else:
@@ -165,16 +165,17 @@ def simulate_scenario(scenario_config: ScenarioConfig, vehicle_config: VehicleCo
     start_ns = config.start_time_s * NS_PER_S
     origin = GeodeticOrigin(config.origin.latitude_deg, config.origin.longitude_deg, config.origin.altitude_m)
     road = RoadLayout(config.road)
-    population, paths = build_population(config, road, vehicle.vehicle, sensor_rng(config.seed, "traffic"))
+    population, paths = build_population(config, road, vehicle.vehicle, random_stream(config.seed, "traffic"))
     history = simulate_traffic(population, paths, road, config.duration_s + TRAFFIC_MARGIN_S)
     ego = _ego_trajectory(history, start_ns)
     models = perception_models(vehicle)
 
-    rngs = {m.name: sensor_rng(config.seed, m.name) for m in models}
-    jobs = sorted((view.stamp_ns, m.name, m, view) for m in models
-                  for view in sensor_views(ego, m.base_from_sensor, m.stamps(start_ns, config.duration_s, rngs[m.name])))
+    rngs = {m.name: random_stream(config.seed, f"sensor/{m.name}") for m in models}
+    jobs = sorted(((view.stamp_ns, m.name, m, view) for m in models
+                   for view in sensor_views(ego, m.base_from_sensor, m.stamps(start_ns, config.duration_s, rngs[m.name]))),
+                  key=lambda job: job[:2])
     scanners = {m.name: LidarScanner(m) for m in models if config.lidar_points and isinstance(m, LidarModel)}
-    point_rngs = {name: sensor_rng(config.seed, f"{name}/points") for name in scanners}
+    point_rngs = {name: random_stream(config.seed, f"sensor/{name}/points") for name in scanners}
     truth_stamps = start_ns + np.round(np.arange(int(np.floor(config.duration_s * config.truth_rate_hz + 1e-9)) + 1)
                                        / config.truth_rate_hz * NS_PER_S).astype(np.int64)
 

@@ -44,6 +44,15 @@ class SensorModel(ABC):
         """One measurement batch at view.stamp_ns and the truth id of each row (-1: clutter)."""
 
 
+def per_class(values: dict[ObjectClass, float | tuple[float, ...]]) -> np.ndarray:
+    """A lookup table indexed by class value, `table[classes]` (NaN for classes not given)."""
+    shape = np.shape(next(iter(values.values())))
+    table = np.full((max(ObjectClass) + 1, *shape), np.nan)
+    for cls, value in values.items():
+        table[int(cls)] = value
+    return table
+
+
 def confuse_classes(classes: np.ndarray, probability: float, rng: np.random.Generator) -> np.ndarray:
     """Replace each class, with the given probability, by another simulated class."""
     swap = rng.random(len(classes)) < probability

@@ -85,6 +85,18 @@ def _leaders(centre: np.ndarray, direction: np.ndarray, speed: np.ndarray, may_f
     return gap, np.where(np.isfinite(gap), speed[leader] * cos_rel[np.arange(n), leader], 0.0)
 
 
+def _red_signal_gap(road: RoadLayout, stops: np.ndarray, front: np.ndarray, speed: np.ndarray, t: float,
+                    vehicle: np.ndarray, comfortable_brake: np.ndarray) -> np.ndarray:
+    """Distance (N,) from each agent's front to the next stop line it must halt at (inf if none).
+    stops (N, K, 3) as Route.stops, padded with inf. A vehicle too close to stop at twice its
+    comfortable deceleration when the green ends goes on (the amber-light dilemma)."""
+    to_line = stops[:, :, 0] - front[:, None]
+    green_left = road.green_remaining(np.where(np.isfinite(stops[:, :, 1]), stops[:, :, 1], 0), t)
+    may_go = green_left > np.maximum(stops[:, :, 2], 1e-9)
+    cannot_stop = vehicle[:, None] & (speed[:, None] ** 2 / (4.0 * comfortable_brake[:, None]) > to_line + 0.5)
+    return np.where((to_line > -1.0) & ~may_go & ~cannot_stop, to_line, np.inf).min(axis=1)
+
+
 @dataclass
 class TrafficHistory:
     """Arc length s, speed v (K+1, N) at t_k = k * STEP_S, acceleration a (K, N) held over each step,
@@ -96,10 +108,6 @@ class TrafficHistory:
     v: np.ndarray
     a: np.ndarray
     active: np.ndarray
-
-    @property
-    def duration_s(self) -> float:
-        return (len(self.s) - 1) * STEP_S
 
     def _kinematics(self, t: float) -> tuple[int, np.ndarray, np.ndarray]:
         k = int(np.clip(np.floor(t / STEP_S + 1e-9), 0, len(self.a) - 1))
@@ -166,14 +174,9 @@ def simulate_traffic(population: Population, paths: PathSet, road: RoadLayout, d
 
         gap, lead_speed = _leaders(centre, direction, v, active[:, None] & active[None, :] & not_self, pop.sizes, rank)
 
-        # signal stops and unscheduled stops act as standing obstacles at the stop line
+        # red signals and unscheduled stops act as standing obstacles at their stop lines
         front = s + pop.ref_offset + half_length
-        to_line = stops[:, :, 0] - front[:, None]
-        green_left = road.green_remaining(np.where(np.isfinite(stops[:, :, 1]), stops[:, :, 1], 0), t)
-        may_go = green_left > np.maximum(stops[:, :, 2], 1e-9)
-        cannot_stop = ~pedestrian[:, None] & (v[:, None] ** 2 / (2 * 2 * b_comf[:, None]) > to_line + 0.5)
-        blocking = (to_line > -1.0) & ~may_go & ~cannot_stop
-        signal_gap = np.where(blocking, to_line, np.inf).min(axis=1)
+        signal_gap = _red_signal_gap(road, stops, front, v, t, ~pedestrian, b_comf)
         at_stop = (pop.stop_s - front > -1.0) & (pop.stop_s - front < s0 + 1.0) & (v < 0.2) & np.isnan(stop_begin)
         stop_begin[at_stop] = t
         stop_holds = (pop.stop_s - front > -1.0) & ~(t >= stop_begin + pop.stop_duration)

@@ -26,13 +26,21 @@ def azimuth_extent(origin_xy: np.ndarray, corners_xy: np.ndarray) -> tuple[np.nd
     return az_centre, offsets.min(axis=1), offsets.max(axis=1), np.linalg.norm(rel, axis=2).min(axis=1)
 
 
-def hidden_heights(origin: np.ndarray, world: WorldState) -> np.ndarray:
+def hidden_heights(origin: np.ndarray, world: WorldState, within_m: float = np.inf) -> np.ndarray:
     """(N, RAYS_PER_OBJECT): for a fan of rays across each box's azimuth interval seen from `origin`
-    (map frame), the map height up to which nearer boxes hide it (-inf where nothing does)."""
-    n = len(world)
-    if n == 0:
-        return np.zeros((0, RAYS_PER_OBJECT))
+    (map frame), the map height up to which nearer boxes hide it (-inf where nothing does). Boxes
+    entirely farther than within_m (beyond a sensor's range) count as hidden (+inf) and hide nothing."""
     origin = np.asarray(origin, dtype=float)
+    reach = np.linalg.norm(world.centers[:, :2] - origin[:2], axis=1) - 0.5 * np.linalg.norm(world.sizes[:, :2], axis=1)
+    considered = reach <= within_m
+    hidden = np.full((len(world), RAYS_PER_OBJECT), np.inf)
+    if considered.any():
+        hidden[considered] = _hidden_heights(origin, world.subset(considered))
+    return hidden
+
+
+def _hidden_heights(origin: np.ndarray, world: WorldState) -> np.ndarray:
+    n = len(world)
     corners = world.corners()[:, :4, :2]                              # bottom face is the footprint
     az, lo, hi, near = azimuth_extent(origin[:2], corners)
     centre_range = np.linalg.norm(world.centers[:, :2] - origin[:2], axis=1)
@@ -51,11 +59,10 @@ def hidden_heights(origin: np.ndarray, world: WorldState) -> np.ndarray:
     return hidden
 
 
-def visible_fraction(origin: np.ndarray, world: WorldState) -> np.ndarray:
-    """Share (N,) of each box's silhouette, seen from `origin` (map frame), hidden by no nearer box."""
-    if not len(world):
-        return np.zeros(0)
+def visible_fraction(origin: np.ndarray, world: WorldState, within_m: float = np.inf) -> np.ndarray:
+    """Share (N,) of each box's silhouette, seen from `origin` (map frame), hidden by no nearer box
+    (0 for boxes entirely farther than within_m)."""
     top = world.centers[:, 2] + 0.5 * world.sizes[:, 2]
     bottom = world.centers[:, 2] - 0.5 * world.sizes[:, 2]
-    visible_from = np.maximum(hidden_heights(origin, world), bottom[:, None])
+    visible_from = np.maximum(hidden_heights(origin, world, within_m), bottom[:, None])
     return np.clip((top[:, None] - visible_from) / np.maximum(top - bottom, 1e-6)[:, None], 0.0, 1.0).mean(axis=1)

@@ -1,28 +1,31 @@
 """The camera + 3D fusion stage around the tracker.
 
 Before the 3D update: camera boxes confirm 3D detections whose projection they overlap, raising
-their score (`CameraFusion.confirm_detections`), so a weak lidar detection backed by the camera may
-start a track and an unbacked one may not.
+their score (`confirm_detections`), so a weak 3D detection backed by the camera may start a track
+and an unbacked one may not; each kept detection remembers its confirming camera box, which the
+identity cost (fusion.camera_fusion.identity) compares with the tracks' camera boxes.
 
-After the 3D update, the camera reaches the tracks one of two ways:
-- as evidence (`CameraFusion.observe_tracks`): each track's projected box is matched to this
-  frame's camera boxes; a match is a hit in the track's life cycle (confirmation M of N, existence,
-  misses), a visible track without a match is a miss. The kinematic state is left to the 3D boxes.
-  This is the tracker's TrackLifecycle.observe applied from outside, over its public track table.
-- as a measurement: the camera batch goes to the tracker, whose camera model (box centre, EKF)
-  updates the state as well; `match_tracks` then only picks each track's image box.
-Either way camera boxes never create 3D objects, and the matched camera box stands for the track
-in the image.
+After the 3D update, each track is matched to this frame's camera boxes, by its projected box or by
+its own camera box of the last frames (2D continuity, which holds while the 3D prediction drifts
+through 3D misses). The camera then reaches the tracks one of two ways:
+- as evidence (`observe_tracks`): a match is a hit in the track's life cycle (confirmation M of N,
+  existence, misses), a visible track without a match is a miss; the kinematic state is left to the
+  3D boxes. This applies the tracker's TrackLifecycle.observe from outside, over its track table.
+- as a measurement: the camera batch went to the tracker, whose camera model (box centre, EKF) also
+  updates the state; `match_tracks` then only pairs tracks with camera boxes.
+Either way camera boxes never create 3D objects, and a track's matched camera box stands for it in
+the image.
 """
 from __future__ import annotations
 
-from dataclasses import replace
+import copy
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from fusion.camera_fusion.association import match_image_boxes
+from fusion.camera_fusion.association import iou_2d, match_image_boxes
 from fusion.camera_fusion.config import CameraFusionConfig
-from fusion.camera_fusion.projection import project_boxes_3d
+from fusion.camera_fusion.projection import BoxProjector
 from fusion.core.measurements import Boxes3D, CameraDetections
 from fusion.core.objects import ObjectList
 from fusion.core.transform import Transform
@@ -30,13 +33,31 @@ from fusion.tracking.tracker import MultiObjectTracker
 from sensors.camera.pinhole import PinholeCamera
 
 
+@dataclass
+class TrackMatches:
+    """Tracks seen through the camera: projected boxes (N, 4), visible mask (N,), the rows a camera
+    box matched with those boxes (K, 4), and rows whose identity a new track inherited."""
+
+    projected: np.ndarray
+    visible: np.ndarray
+    rows: np.ndarray
+    boxes: np.ndarray
+    retired: np.ndarray
+
+
 class CameraFusion:
     """`T_camera_frame` maps points of the 3D boxes' frame into the camera's optical frame."""
 
     def __init__(self, config: CameraFusionConfig, camera: PinholeCamera, T_camera_frame: Transform):
         self.config = config
-        self.camera = camera
-        self.T_camera_frame = T_camera_frame
+        self.project = BoxProjector(camera, T_camera_frame)
+        self.memory_ns = round(config.memory_s * 1e9)
+        self._memory_ids = np.zeros(0, dtype=np.int64)     # track id -> its last matched camera box, sorted by id
+        self._memory_boxes = np.zeros((0, 4))
+        self._memory_stamps = np.zeros(0, dtype=np.int64)
+        self.detection_boxes = np.zeros((0, 4))           # camera box (NaN: none) per row of the last confirmed batch
+        self.stamp_ns = 0
+        self._reported: dict[int, int] = {}               # track id -> the id it is reported under, where inherited
 
     def usable(self, detections: CameraDetections) -> CameraDetections:
         """The camera boxes scoring at least min_camera_score."""
@@ -45,38 +66,96 @@ class CameraFusion:
             return detections
         return replace(detections, boxes=detections.boxes[keep], classes=detections.classes[keep], scores=detections.scores[keep])
 
-    def confirm_detections(self, boxes: Boxes3D, detections: CameraDetections) -> tuple[Boxes3D, np.ndarray]:
-        """3D detections with camera-confirmed scores raised, and the mask of confirmed ones."""
-        confirmed = np.zeros(len(boxes), dtype=bool)
-        if len(boxes) == 0 or len(detections) == 0:
-            return boxes, confirmed
-        projected, visible = project_boxes_3d(self.camera, self.T_camera_frame, boxes.centers, boxes.sizes, boxes.yaws)
-        rows, cols, _ = match_image_boxes(projected, boxes.classes, visible, detections.boxes, detections.classes,
-                                          self.config.detection_min_iou)
-        confirmed[rows] = True
-        if self.config.confirmed_score_bonus == 0.0:
-            return boxes, confirmed
-        scores = boxes.scores.copy()
-        scores[rows] += self.config.confirmed_score_bonus * detections.scores[cols]
-        return replace(boxes, scores=scores), confirmed
+    def remembered(self, track_ids: np.ndarray, stamp_ns: int) -> np.ndarray:
+        """The tracks' camera boxes of the last memory_s (K, 4); NaN rows where there is none."""
+        boxes = np.full((len(track_ids), 4), np.nan)
+        if len(self._memory_ids) == 0 or len(track_ids) == 0:
+            return boxes
+        at = np.minimum(np.searchsorted(self._memory_ids, track_ids), len(self._memory_ids) - 1)
+        known = (self._memory_ids[at] == track_ids) & (stamp_ns - self._memory_stamps[at] <= self.memory_ns)
+        boxes[known] = self._memory_boxes[at[known]]
+        return boxes
 
-    def match_tracks(self, objects: ObjectList, detections: CameraDetections) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Rows of `objects` matched to a camera box this frame, those boxes (K, 4), and the mask of
-        objects the camera could see (in front, inside the image)."""
-        projected, visible = project_boxes_3d(self.camera, self.T_camera_frame, objects.position, objects.size, objects.yaw)
-        rows, cols, _ = match_image_boxes(projected, objects.classes, visible, detections.boxes, detections.classes,
-                                          self.config.track_min_iou)
-        return rows, detections.boxes[cols], visible
+    def confirm_detections(self, boxes: Boxes3D, detections: CameraDetections, min_score: float) -> Boxes3D:
+        """The 3D detections scoring at least min_score once camera confirmation has raised their
+        score; `detection_boxes` then holds each kept row's confirming camera box (NaN: none)."""
+        self.stamp_ns = boxes.stamp_ns
+        camera_box = np.full((len(boxes), 4), np.nan)
+        scores = boxes.scores.copy()
+        if len(boxes) and len(detections):
+            projected, visible = self.project(boxes.centers, boxes.sizes, boxes.yaws)
+            allowed = visible[:, None] & (boxes.classes[:, None] == detections.classes[None, :])
+            rows, cols, _ = match_image_boxes(iou_2d(projected, detections.boxes), allowed, self.config.detection_min_iou)
+            scores[rows] += self.config.confirmed_score_bonus * detections.scores[cols]
+            camera_box[rows] = detections.boxes[cols]
+        keep = scores >= min_score
+        self.detection_boxes = camera_box[keep]
+        kept = copy.copy(boxes)  # rows of an already validated batch: no need to validate again
+        kept.centers, kept.sizes, kept.yaws = boxes.centers[keep], boxes.sizes[keep], boxes.yaws[keep]
+        kept.classes, kept.scores = boxes.classes[keep], scores[keep]
+        if boxes.velocities is not None:
+            kept.velocities = boxes.velocities[keep]
+        return kept
+
+    def match_tracks(self, objects: ObjectList, detections: CameraDetections) -> TrackMatches:
+        """Pair tracks with this frame's camera boxes (by projected or remembered box) and remember
+        the matched boxes; tracks no longer in `objects` are forgotten."""
+        projected, visible = self.project(objects.position, objects.size, objects.yaw)
+        remembered = self.remembered(objects.track_ids, detections.stamp_ns)
+        n = len(projected)
+        both = iou_2d(np.concatenate([projected, remembered]), detections.boxes)
+        similarity = np.maximum(both[:n], both[n:])
+        seen = visible | np.isfinite(remembered[:, 0])
+        allowed = seen[:, None] & (objects.classes[:, None] == detections.classes[None, :])
+        rows, cols, _ = match_image_boxes(similarity, allowed, self.config.track_min_iou)
+        retired = self._inherit_identities(objects, remembered, detections.boxes, rows, cols)
+        matched = detections.boxes[cols]
+        matched_ids = objects.track_ids[rows]
+        keep = np.isin(self._memory_ids, objects.track_ids) & ~np.isin(self._memory_ids, matched_ids)
+        ids = np.concatenate([self._memory_ids[keep], matched_ids])
+        order = np.argsort(ids)
+        self._memory_ids = ids[order]
+        self._memory_boxes = np.concatenate([self._memory_boxes[keep], matched])[order]
+        self._memory_stamps = np.concatenate([self._memory_stamps[keep], np.full(len(rows), detections.stamp_ns, dtype=np.int64)])[order]
+        return TrackMatches(projected, seen, rows, matched, retired)
+
+    def _inherit_identities(self, objects: ObjectList, remembered: np.ndarray, boxes: np.ndarray, rows: np.ndarray,
+                            cols: np.ndarray) -> np.ndarray:
+        """A track started this frame whose camera box continues (by reid_iou) the remembered camera
+        box of an older track left unmatched is that object found again after its 3D state drifted
+        away: it is reported under the older track's id, and the older track is retired (returned)."""
+        unmatched = np.setdiff1d(np.arange(len(objects)), rows)
+        fresh = objects.age_s[rows] == 0.0
+        if self.config.reid_iou >= 1.0 or not fresh.any() or len(unmatched) == 0:
+            return np.zeros(0, dtype=np.int64)
+        overlap = iou_2d(remembered[unmatched], boxes[cols[fresh]])
+        overlap[objects.classes[unmatched][:, None] != objects.classes[rows[fresh]][None, :]] = 0.0
+        old, new, _ = match_image_boxes(overlap, overlap >= self.config.reid_iou, self.config.reid_iou)
+        for i, j in zip(objects.track_ids[unmatched[old]].tolist(), objects.track_ids[rows[fresh][new]].tolist()):
+            self._reported[j] = self._reported.get(i, i)
+        return unmatched[old]
+
+    def reported_ids(self, track_ids: np.ndarray) -> np.ndarray:
+        """The ids tracks are reported under (their own, or one inherited by _inherit_identities)."""
+        if not self._reported:
+            return track_ids
+        return np.array([self._reported.get(i, i) for i in track_ids.tolist()], dtype=np.int64)
+
+    @staticmethod
+    def retire(tracker: MultiObjectTracker, matches: TrackMatches) -> None:
+        """End the tracks whose identity passed on: with no existence left, the tracker deletes them
+        at its next update."""
+        tracker.tracks.existence[matches.retired] = 0.0
 
     def observe_tracks(self, tracker: MultiObjectTracker, detections: CameraDetections, detection_probability: float,
-                       hit_likelihood_ratio: float) -> tuple[ObjectList, np.ndarray, np.ndarray]:
+                       hit_likelihood_ratio: float) -> tuple[ObjectList, TrackMatches]:
         """Camera evidence on every track (tentative ones included) at the detections' stamp: matched
-        tracks are hit, visible unmatched ones missed. Returns the tracks (rows as in tracker.tracks),
-        the matched rows and their camera boxes."""
+        tracks are hit, seen but unmatched ones missed. Returns the tracks (rows as in
+        tracker.tracks) and their matches."""
         objects = tracker.object_list(detections.stamp_ns, include_tentative=True)
-        rows, boxes, visible = self.match_tracks(objects, detections)
+        matches = self.match_tracks(objects, detections)
         life = tracker.lifecycle
-        life.observe(tracker.tracks, visible, rows, detection_probability, hit_likelihood_ratio,
+        life.observe(tracker.tracks, matches.visible, matches.rows, detection_probability, hit_likelihood_ratio,
                      len(tracker.sensor_names), detections.stamp_ns)
         life.update_status(tracker.tracks)
-        return objects, rows, boxes
+        return objects, matches

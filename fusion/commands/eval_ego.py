@@ -10,8 +10,10 @@ speed at 50 Hz with a 0.3 % scale error.
 Figures (JSON; position errors horizontal): `pos_rmse_m` outside outages, `gnss_only_rmse_m` of
 the raw fixes against the true antenna position, `heading_rmse_deg`, `outage_drift_m` at the end
 of the outage with `outage_distance_m` travelled during it (the drive with the worst ratio),
-`realtime_factor` (drive time / ESKF processing time); `reference_ukf` holds the same figures for
-the filterpy UKF run on the same data, and `drives` the per-drive breakdown. Targets: position
+`realtime_factor` (drive time / ESKF wall time; `realtime_factor_cpu` with its CPU time, which
+other processes on a shared machine inflate less: see `load_average_1min`); `reference_ukf`
+holds the same figures for the filterpy UKF run on the same data, and `drives` the per-drive
+breakdown. Targets: position
 RMSE <= 0.5 x GNSS-only, outage drift <= 2 % of the distance, heading RMSE <= 1 deg. A plot
 (trajectory and errors over time) is written next to the JSON.
 """
@@ -82,9 +84,9 @@ def run(args: argparse.Namespace) -> int:
     from fusion.ego.config import load_ego_config
     from fusion.ego.evaluation import run_drive, summarise
 
-    vehicle = load_config(args.vehicle or config_dir() / "vehicle.yaml", VehicleConfig)
+    vehicle = load_config(args.vehicle, VehicleConfig)
     config = load_ego_config(args.config)
-    kitti = Path(args.kitti) if args.kitti else DEFAULT_KITTI
+    kitti = Path(args.kitti)
     if kitti.is_file():
         urban = drives.kitti_urban_drive(vehicle, kitti, seed=args.seed)
     else:
@@ -114,10 +116,9 @@ def register(groups) -> None:
                                                 "against GNSS-only and a filterpy UKF", description=__doc__)
     parser.add_argument("--json", metavar="PATH", default="out/eval_ego/ego.json",
                         help="figures as JSON; the plot goes next to it (.png)")
-    parser.add_argument("--kitti", metavar="FILE", default=None,
-                        help="KITTI GPS trajectory (default: <repo>/../shared/data/trajectories/kitti_gps_1hz.txt)")
-    parser.add_argument("--vehicle", metavar="YAML", default=None, help="vehicle config (default: configs/vehicle.yaml)")
-    parser.add_argument("--config", metavar="YAML", default=None, help="ego estimator config (default: configs/ego.yaml)")
+    parser.add_argument("--kitti", metavar="FILE", default=str(DEFAULT_KITTI), help="KITTI GPS trajectory")
+    parser.add_argument("--vehicle", metavar="YAML", default=str(config_dir() / "vehicle.yaml"), help="vehicle config")
+    parser.add_argument("--config", metavar="YAML", default=str(config_dir() / "ego.yaml"), help="ego estimator config")
     parser.add_argument("--seed", type=int, default=1, help="noise seed of the first drive (the next uses seed + 1)")
     parser.add_argument("--no-reference", action="store_true", help="skip the (slower) filterpy UKF reference")
     parser.set_defaults(func=run)

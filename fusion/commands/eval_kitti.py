@@ -1,5 +1,8 @@
-"""`taishan eval kitti`: track every sequence of a KITTI tracking folder, write KITTI results, score
-them with TrackEval (2D HOTA/CLEAR/Identity, 3D MOTA at IoU 0.25), print a table, write JSON and plots."""
+"""`taishan eval kitti`: track every sequence of a KITTI tracking folder and score the results.
+
+Writes KITTI results (<out>/data/SSSS.txt), scores them with TrackEval (2D HOTA / CLEAR / Identity
+under KITTI's rules; 3D MOTA at 3D IoU 0.25 as AB3DMOT reports it), prints a table, and saves
+<out>/summary.json and plots (<out>/plots: HOTA against alpha, bird's-eye view of one sequence)."""
 from __future__ import annotations
 
 import argparse
@@ -24,18 +27,17 @@ def _classes(text: str) -> list[str]:
 
 
 def register(groups) -> None:
-    from fusion.config.loader import config_dir
-
     parser = groups.add_to_group(
         "eval", "kitti", "track and score KITTI tracking sequences (PointRCNN lidar boxes, RRC camera boxes)",
-        description=__doc__)
+        description=__doc__.split("\n", 1)[1].strip())
     parser.add_argument("--data", required=True, type=Path, help="folder laid out like kitti-tracking/train (seqmap.txt, label_02, calib, det_pointrcnn, det_rrc2d)")
     parser.add_argument("--out", required=True, type=Path, help="output folder: data/SSSS.txt results, plots, summary")
     parser.add_argument("--classes", type=_classes, default="Car,Pedestrian", help="comma-separated: Car, Pedestrian, Cyclist")
     parser.add_argument("--sensors", choices=SENSORS, default="lidar+camera", help="lidar boxes alone, or fused with camera boxes")
-    parser.add_argument("--json", type=Path, metavar="PATH", help="write the per-class summary as JSON")
-    parser.add_argument("--config", type=Path, default=config_dir() / "kitti.yaml", help="KITTI pipeline and tracker parameters")
-    parser.add_argument("--plot-seq", metavar="SSSS", help="sequence for the bird's-eye-view plot (default: the first)")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="write the per-class figures as JSON ({class: {HOTA, DetA, AssA, MOTA, IDSW, fps, ...}})")
+    parser.add_argument("--config", type=Path, help="KITTI pipeline and tracker parameters (default: configs/kitti.yaml "
+                        "for lidar+camera, configs/kitti_lidar.yaml for lidar)")
+    parser.add_argument("--plot-seq", metavar="SSSS", help="sequence for the bird's-eye-view plot; none: the first evaluated")
     parser.add_argument("--no-3d", action="store_true", help="skip the 3D-IoU scoring (faster)")
     parser.set_defaults(func=run)
 
@@ -53,17 +55,21 @@ def _table(figures: dict[str, dict[str, Any]], sensors: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from datasets.kitti.evaluation import evaluate
+    from fusion.config.loader import config_dir
 
     if not args.data.is_dir():
         raise InputError(str(args.data), "KITTI data folder not found")
-    summary = evaluate(args.data, args.out, args.classes, args.sensors == "lidar+camera", args.config,
+    use_camera = args.sensors == "lidar+camera"
+    config = args.config or config_dir() / ("kitti.yaml" if use_camera else "kitti_lidar.yaml")
+    summary = evaluate(args.data, args.out, args.classes, use_camera, config,
                        plot_sequence=args.plot_seq, with_3d=not args.no_3d)
     print(_table(summary["classes"], args.sensors))
     for path in summary["plots"]:
         print(f"plot: {path}")
     print(f"results: {args.out / 'data'}")
+    print(f"summary: {args.out / 'summary.json'}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(summary, indent=2) + "\n")
+        args.json.write_text(json.dumps(summary["classes"], indent=2) + "\n")
         print(f"wrote {args.json}")
     return 0

@@ -8,14 +8,15 @@ import json
 import sys
 from pathlib import Path
 
-COLUMNS = ("HOTA", "DetA", "AssA", "MOTA", "IDSW", "IDF1", "position_rmse_m", "velocity_rmse_mps", "realtime_factor")
+COLUMNS = {"HOTA": "HOTA", "DetA": "DetA", "AssA": "AssA", "MOTA": "MOTA", "IDSW": "IDSW", "IDF1": "IDF1",
+           "position_rmse_m": "pos RMSE m", "velocity_rmse_mps": "vel RMSE m/s", "realtime_factor": "x real time"}
 
 
 def print_table(results: dict[str, dict]) -> None:
-    print(f"{'configuration':<22}" + "".join(f"{c[:14]:>15}" for c in COLUMNS))
+    print(f"{'configuration':<20}" + "".join(f"{label:>13}" for label in COLUMNS.values()))
     for name, metrics in results.items():
-        cells = "".join(f"{metrics[c]:>15.4g}" if isinstance(metrics[c], float) else f"{metrics[c]:>15}" for c in COLUMNS)
-        print(f"{name:<22}" + cells)
+        cells = "".join(f"{metrics[c]:>13.3f}" if isinstance(metrics[c], float) else f"{metrics[c]:>13}" for c in COLUMNS)
+        print(f"{name:<20}" + cells)
 
 
 def register(groups) -> None:

@@ -33,8 +33,8 @@ def register(groups) -> None:
     parser.add_argument("--plots", type=Path, metavar="DIR", default=Path("out/replay"), help="where --eval writes plots")
     parser.add_argument("--json", type=Path, metavar="PATH", help="write a JSON summary (and --eval metrics)")
     parser.add_argument("--workers", type=int, default=1, metavar="N", help="replay bags in N parallel processes")
-    parser.add_argument("--ray", metavar="ADDRESS", help="replay bags as tasks on a Ray cluster ('auto', 'ray://host:port', "
-                                                       "or 'local' for Ray's local mode)")
+    parser.add_argument("--ray", metavar="ADDRESS", help="replay bags as tasks on a Ray cluster ('auto', 'ray://host:port'), "
+                                                       "or 'local' for a private single-node Ray instance (needs taishan[ray])")
     parser.add_argument("--publish", action="store_true", help="publish the bag into a live ROS 2 graph with /clock")
     parser.add_argument("--rate", type=float, default=1.0, metavar="R", help="with --publish: playback speed (1 = real time)")
     parser.set_defaults(func=run)

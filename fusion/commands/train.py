@@ -52,15 +52,12 @@ def _fit_or_resume(task, hyper, out: Path, device, resume: bool):
 
 
 def train_association(args: argparse.Namespace) -> int:
-    import torch
-
     from fusion.learned.association.config import load_association_config
     from fusion.learned.association.task import AssociationTask, collect_pairs, folds
     from fusion.learned.training import select_device
 
     config = _training_override(load_association_config(args.config), args)
     device = select_device(args.device)
-    torch.set_num_threads(max(torch.get_num_threads(), 1))
     pairs, sequences = collect_pairs(config, args.data)
     hyper = config.training.hyper()
     split = folds(sequences, config.data.folds)

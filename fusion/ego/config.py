@@ -25,6 +25,7 @@ class ImuHandling(StrictModel):
     covariance_period_s: Annotated[float, Field(gt=0.0, le=0.2)] = 0.05  # covariance propagated in blocks this long
     gap_factor: Positive = 1.5            # a step longer than this many nominal periods counts as a gap
     max_gap_s: Positive = 0.2             # longer gaps are bridged without IMU data (coasting)
+    reset_gap_s: Positive = 5.0           # after this long without IMU data the estimator aligns afresh
     coast_accel_std_mps2: Positive = 3.0  # assumed unknown acceleration while coasting
     coast_yaw_rate_std_rad_s: Positive = 0.3
 
@@ -62,6 +63,7 @@ class ZuptConfig(StrictModel):
     velocity_std_mps: Positive = 0.02
     rate_hz: Positive = 10.0
     use_imu_detector: bool = False                   # also detect standstill from a quiet IMU (no wheel speed)
+    imu_detector_max_speed_mps: Positive = 1.0       # ... only while the estimated speed is below this
 
 
 class InitConfig(StrictModel):

@@ -14,6 +14,7 @@ position; a numerical failure restores the last good state.
 from __future__ import annotations
 
 import logging
+from collections import deque
 
 import numpy as np
 from scipy.stats import chi2
@@ -26,7 +27,7 @@ from fusion.core.time import NS_PER_S
 from fusion.core.transform import Transform
 from fusion.core.transform_tree import TransformTree
 from fusion.ego.config import EgoConfig
-from fusion.ego.eskf import BG, N, P, TH, V, ErrorStateFilter, ProcessNoise, cross, skew, so3_exp
+from fusion.ego.eskf import BG, N, P, TH, V, ErrorStateFilter, ProcessNoise, cross, matrix_to_quaternion, skew, so3_exp
 from fusion.ego.geodesy import GeodeticOrigin
 from fusion.ego.history import PoseHistory
 from fusion.ego.initialisation import GnssHeading, QuietDetector, roll_pitch_from_gravity
@@ -74,10 +75,11 @@ class EgoEstimator:
             o = config.origin
             self.origin = GeodeticOrigin(o.latitude_deg, o.longitude_deg, o.altitude_m)
         self.history = PoseHistory(int(config.history_s * imu.rate_hz) + 1)
-        self._reset_alignment()
+        self._reset()
 
     # ------------------------------------------------------------------ lifecycle
-    def _reset_alignment(self) -> None:
+    def _reset(self) -> None:
+        """Back to the uninitialised state: align again from the next IMU samples and fixes."""
         init = self.config.init
         self.filter: ErrorStateFilter | None = None
         self._quiet = QuietDetector(int(round(init.static_window_s * self.imu_config.rate_hz)),
@@ -90,9 +92,9 @@ class EgoEstimator:
         self._gyro = np.zeros(3)               # latest reading, base_link axes
         self._accel = np.zeros(3)
         self._wheel: tuple[int, float] | None = None
-        self._last_nhc_ns = 0
-        self._last_wheel_ns = -(2**62)
-        self._last_zupt_ns = 0
+        self._wheel_window: deque[tuple[int, float]] = deque()  # before initialisation only
+        self._alignment_level = 0
+        self._last_nhc_ns = self._last_wheel_ns = self._last_zupt_ns = -(2**62)
         self._rejections_in_row = 0
         self._good: tuple | None = None
         self.history.clear()
@@ -115,10 +117,11 @@ class EgoEstimator:
 
     @property
     def converged(self) -> bool:
+        if self.filter is None:
+            return False
         c = self.config.convergence
-        if self.filter is not None:
-            self.filter.propagate_covariance()
-        return self.initialised and self._position_std() <= c.position_std_m and self._heading_std() <= c.heading_std_deg
+        self.filter.propagate_covariance()
+        return self._position_std() <= c.position_std_m and self._heading_std() <= c.heading_std_deg
 
     # ------------------------------------------------------------------ input
     def process(self, measurement: object) -> None:
@@ -164,6 +167,11 @@ class EgoEstimator:
         if step_s > self.config.imu.gap_factor * self._imu_period_s:
             d.imu_gaps += 1
             self._event(stamp, f"IMU gap of {step_s * 1e3:.0f} ms")
+        if step_s > self.config.imu.reset_gap_s and self.filter is not None:
+            d.reinitialisations += 1
+            self._event(stamp, f"IMU silent for {step_s:.1f} s: aligning afresh")
+            self._reset()
+            step_s = 0.0
         self._last_imu_ns = stamp
         if self.filter is None:
             self._align_imu(stamp, step_s, gyro, accel)
@@ -196,23 +204,38 @@ class EgoEstimator:
         self._heading.add_yaw_rate(float(gyro[2] - bias[2]), step_s)
         waited = (stamp - self._first_imu_ns) / NS_PER_S
         quiet = self._quiet.quiet()
-        if quiet or (self._alignment is None and waited >= self.config.init.max_wait_s and self._quiet.full):
-            mean = self._quiet.mean()
-            roll, pitch = roll_pitch_from_gravity(mean[3:])
-            bias_std = self.imu_config.gyro_bias_turn_on
-            tilt_std = np.radians(self.config.init.roll_pitch_std_deg)
-            if quiet and not self._moving():
-                bias, bias_std = mean[:3].copy(), self.imu_config.gyro_noise_density / np.sqrt(self.config.init.static_window_s)
-                tilt_std = max(self.imu_config.accel_bias_turn_on / 9.8, np.radians(0.2))
-            elif not quiet:
-                bias, tilt_std = np.zeros(3), 3.0 * tilt_std
-            else:
-                bias = np.zeros(3)
-            self._alignment = (roll, pitch, bias, float(tilt_std), float(bias_std))
+        if quiet:
+            level = 2 if self._wheel is not None and not self._moving() else 1
+        elif self._alignment is None and waited >= self.config.init.max_wait_s and self._quiet.full:
+            level = 0
+        else:
+            return
+        if self._alignment is not None and level < self._alignment_level:
+            return
+        mean = self._quiet.mean()
+        gravity = mean[3:]
+        if self._moving():  # remove the motion the wheels see: along-track and centripetal acceleration
+            gravity = gravity - np.array([self._wheel_acceleration(), self._wheel[1] * mean[2], 0.0])
+        roll, pitch = roll_pitch_from_gravity(gravity)
+        tilt_std = np.radians(self.config.init.roll_pitch_std_deg) * (3.0 if level == 0 else 1.0)
+        bias, bias_std = np.zeros(3), self.imu_config.gyro_bias_turn_on
+        if level == 2:  # standing: the mean rate is the gyro bias, the mean force is gravity alone
+            bias = mean[:3].copy()
+            bias_std = self.imu_config.gyro_noise_density / np.sqrt(self.config.init.static_window_s)
+            tilt_std = max(self.imu_config.accel_bias_turn_on / 9.8, np.radians(0.2))
+        self._alignment = (roll, pitch, bias, float(tilt_std), float(bias_std))
+        self._alignment_level = level
 
     def _moving(self) -> bool:
         """Whether the wheels (when present) say the vehicle is moving."""
         return self._wheel is not None and abs(self._wheel[1]) > self.config.wheel.standstill_mps
+
+    def _wheel_acceleration(self) -> float:
+        """Speed change per second over the alignment window, from the wheels (0 without them)."""
+        if len(self._wheel_window) < 2:
+            return 0.0
+        (t0, v0), (t1, v1) = self._wheel_window[0], self._wheel_window[-1]
+        return (v1 - v0) * NS_PER_S / max(t1 - t0, 1)
 
     # ------------------------------------------------------------------ initialisation
     def _initialise(self, stamp: int, antenna_enu: np.ndarray, antenna_cov: np.ndarray, heading: float,
@@ -278,12 +301,12 @@ class EgoEstimator:
         floor = g.min_std_m**2
         if m.covariance_type == CovarianceType.UNKNOWN:
             return np.eye(3) * g.unknown_covariance_std_m**2
-        cov = np.asarray(m.position_covariance, dtype=float)
+        reported = np.asarray(m.position_covariance, dtype=float)
         if m.covariance_type == CovarianceType.KNOWN:
-            cov = 0.5 * (cov + cov.T) + np.eye(3) * floor
-            if np.all(np.linalg.eigvalsh(cov) > 0.0):
-                return cov
-        return np.diag(np.maximum(np.diag(cov), floor))
+            full = 0.5 * (reported + reported.T) + np.eye(3) * floor
+            if np.all(np.linalg.eigvalsh(full) > 0.0):
+                return full
+        return np.diag(np.maximum(np.diag(reported), floor))  # diagonal types, or a KNOWN one that is not positive definite
 
     def _on_gnss(self, m: GnssFix) -> None:
         if m.frame_id != self.gnss_config.frame_id:
@@ -325,9 +348,9 @@ class EgoEstimator:
             d.gnss_velocity_rejected += not ok
 
     def _align_gnss(self, stamp: int, enu: np.ndarray, cov: np.ndarray, velocity: np.ndarray | None) -> None:
-        if self._alignment is None:
-            return
         if self.config.init.heading_source == "configured":
+            if self._alignment is None:
+                return
             self._initialise(stamp, enu, cov, np.radians(self.config.init.heading_deg),
                              np.radians(self.config.init.configured_heading_std_deg), None)
             return
@@ -335,7 +358,7 @@ class EgoEstimator:
             return  # standing: the GNSS track says nothing about the heading
         found = self._heading.add_fix(stamp, enu, float(np.sqrt(max(cov[0, 0], cov[1, 1]))), velocity,
                                       self.gnss_config.velocity_std_mps)
-        if found is not None:
+        if found is not None and self._alignment is not None:
             self._initialise(stamp, enu, cov, found.heading_rad, found.std_rad, None if self._wheel else found.speed_mps)
 
     def _reinitialise_position(self, stamp: int, enu: np.ndarray, cov: np.ndarray) -> None:
@@ -359,6 +382,10 @@ class EgoEstimator:
         if not self.config.wheel.enabled:
             return
         self._wheel = (m.stamp_ns, m.speed_mps)
+        if self.filter is None:
+            self._wheel_window.append(self._wheel)
+            while m.stamp_ns - self._wheel_window[0][0] > self.config.init.static_window_s * NS_PER_S:
+                self._wheel_window.popleft()
         if self.filter is None or abs(m.speed_mps) <= self.config.wheel.standstill_mps:
             return  # standstill: the zero-velocity update takes over
         if m.stamp_ns - self._last_wheel_ns < NS_PER_S / self.config.wheel.max_rate_hz:
@@ -388,7 +415,9 @@ class EgoEstimator:
     def _standing(self, stamp: int) -> bool:
         if self._wheel is not None and stamp - self._wheel[0] < 0.5 * NS_PER_S:
             return abs(self._wheel[1]) <= self.config.wheel.standstill_mps
-        return self.config.zupt.use_imu_detector and self._quiet.quiet()
+        z = self.config.zupt
+        # A steady cruise is as quiet as standing to an IMU: only trust quiet near zero estimated speed.
+        return z.use_imu_detector and self._quiet.quiet() and float(self.filter.v @ self.filter.v) < z.imu_detector_max_speed_mps**2
 
     def _motion_constraints(self, stamp: int) -> None:
         """ZUPT + zero angular rate while standing; otherwise the NHC when no wheel speed brought it."""
@@ -437,7 +466,7 @@ class EgoEstimator:
         Jt[3:6, BG] = -np.eye(3)
         twist_cov = Jt @ f.P @ Jt.T
         twist_cov[3:6, 3:6] += np.eye(3) * self.imu_config.gyro_noise_density**2 * self.imu_config.rate_hz
-        return Odometry(self._t_ns, self.config.map_frame, self.base_frame, position, quat.from_matrix(R),
+        return Odometry(self._t_ns, self.config.map_frame, self.base_frame, position, matrix_to_quaternion(R),
                         J @ f.P @ J.T, velocity_body, omega, twist_cov)
 
     def state(self) -> EgoState:
@@ -460,7 +489,7 @@ class EgoEstimator:
         omega = f.angular_rate(self._gyro)
         R = f.R @ so3_exp(omega * ahead)
         position = f.p + f.v * ahead + R @ self.base_lever
-        return Transform(position, quat.from_matrix(R))
+        return Transform(position, matrix_to_quaternion(R))
 
     def add_to(self, tree: TransformTree, stamp_ns: int | None = None) -> None:
         """Put map -> base_link at stamp_ns (default: the current estimate) into a transform tree."""

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from fusion.core import quaternion as quat
 from fusion.core.errors import StampOrderError
 from fusion.core.transform import Transform
+from fusion.ego.eskf import matrix_to_quaternion, so3_exp
 
 
 class PoseHistory:
@@ -58,7 +58,12 @@ class PoseHistory:
         stamps = self._stamps[self._start:self._end]
         i = int(np.searchsorted(stamps, stamp_ns, side="right")) - 1 + self._start
         if i == self._end - 1 or self._stamps[i] == stamp_ns:
-            return Transform(self._positions[i], quat.from_matrix(self._rotations[i]))
+            return Transform(self._positions[i], matrix_to_quaternion(self._rotations[i]))
         fraction = (stamp_ns - int(self._stamps[i])) / int(self._stamps[i + 1] - self._stamps[i])
-        q = quat.from_matrix(self._rotations[i:i + 2])
-        return Transform(self._positions[i], q[0]).interpolate(Transform(self._positions[i + 1], q[1]), fraction)
+        # Neighbouring samples are one IMU period apart: the relative rotation is tiny, so its
+        # rotation vector is the skew part of the relative matrix (error of order angle^3).
+        step = self._rotations[i].T @ self._rotations[i + 1]
+        rotvec = 0.5 * np.array([step[2, 1] - step[1, 2], step[0, 2] - step[2, 0], step[1, 0] - step[0, 1]])
+        rotation = self._rotations[i] @ so3_exp(fraction * rotvec)
+        position = (1.0 - fraction) * self._positions[i] + fraction * self._positions[i + 1]
+        return Transform(position, matrix_to_quaternion(rotation))

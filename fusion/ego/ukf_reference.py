@@ -17,12 +17,18 @@ from scipy.stats import chi2
 from fusion.core import quaternion as quat
 from fusion.core.measurements import GnssFix, ImuSample
 from fusion.core.time import NS_PER_S
-from fusion.ego.eskf import ErrorStateFilter
+from fusion.ego.eskf import ErrorStateFilter, cross, so3_exp
 from fusion.ego.estimator import EgoEstimator
 from fusion.ego.geodesy import GRAVITY_MPS2
 from fusion.ego.wheel_speed import WheelSpeed
 
 ANGLES = slice(6, 9)
+
+
+def _rotation(x: np.ndarray) -> np.ndarray:
+    """R = Rz(yaw) Ry(pitch) Rx(roll) of a state (the measurement functions run per sigma point)."""
+    roll, pitch, yaw = x[ANGLES].tolist()
+    return so3_exp(np.array([0.0, 0.0, yaw])) @ so3_exp(np.array([0.0, pitch, 0.0])) @ so3_exp(np.array([roll, 0.0, 0.0]))
 
 
 def _state_mean(sigmas: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -82,7 +88,7 @@ class UkfEgoReference:
     @property
     def position(self) -> np.ndarray:
         """base_link position in the map frame."""
-        return self.ukf.x[0:3] + quat.rotate(quat.from_rpy(*self.ukf.x[ANGLES]), self.est.base_lever)
+        return self.ukf.x[0:3] + _rotation(self.ukf.x) @ self.est.base_lever
 
     @property
     def yaw(self) -> float:
@@ -106,19 +112,19 @@ class UkfEgoReference:
         return np.column_stack([p, v, quat.to_rpy(q), ba, bg])
 
     def _antenna(self, x: np.ndarray) -> np.ndarray:
-        return x[0:3] + quat.rotate(quat.from_rpy(*x[ANGLES]), self.est.gnss_lever)
+        return x[0:3] + _rotation(x) @ self.est.gnss_lever
 
     def _base_velocity_body(self, x: np.ndarray, gyro: np.ndarray, rows: list[int]) -> np.ndarray:
-        q = quat.from_rpy(*x[ANGLES])
+        R = _rotation(x)
         w = gyro - x[12:15]
         if self.earth_rate is not None:
-            w = w - quat.rotate(quat.conjugate(q), self.earth_rate)
-        return (quat.rotate(quat.conjugate(q), x[3:6]) + np.cross(w, self.est.base_lever))[rows]
+            w = w - R.T @ self.earth_rate
+        return (R.T @ x[3:6] + cross(w, self.est.base_lever))[rows]
 
     def _gyro_at_rest(self, x: np.ndarray) -> np.ndarray:
         if self.earth_rate is None:
             return x[12:15].copy()
-        return x[12:15] + quat.rotate(quat.conjugate(quat.from_rpy(*x[ANGLES])), self.earth_rate)
+        return x[12:15] + _rotation(x).T @ self.earth_rate
 
     # ------------------------------------------------------------------ filtering
     def predict_to(self, stamp_ns: int) -> None:

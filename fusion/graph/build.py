@@ -1,5 +1,6 @@
 """Build the graph of node cores from the configs: one front-end node per enabled camera, radar
-and lidar, the ego node and the tracker node, in that order (the order the Pipeline serves them)."""
+and lidar, the ego node (when the vehicle has the IMU and GNSS the ego config names) and the
+tracker node, in that order (the order the Pipeline serves them)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -81,7 +82,8 @@ def build_nodes(configs: GraphConfigs, available_topics: set[str] | None = None)
         elif sensor.kind == "lidar":
             kind = _choose(g.lidar_input, ("points", "detections"), sensor_id, available_topics)
             nodes.append(LidarNode(sensor_id, sensor, tree.lookup(base, sensor.frame_id), kind, configs.lidar_detector))
-    nodes.append(EgoNode(configs.ego, vehicle))
+    if {configs.ego.imu_sensor, configs.ego.gnss_sensor} <= set(vehicle.sensors):
+        nodes.append(EgoNode(configs.ego, vehicle))   # a vehicle without them (KITTI) is tracked in its own frame
     nodes.append(TrackerNode(configs.tracker, vehicle, g.objects_rate_hz))
     return nodes
 

@@ -74,6 +74,15 @@ def config_differences(stored: Any, wanted: Any, prefix: str = "") -> list[str]:
     return [] if stored == wanted else [f"{prefix}: checkpoint has {stored!r}, config has {wanted!r}"]
 
 
+def checkpoint_kind(path: str | Path) -> str:
+    """The model kind a checkpoint holds ('association', 'bev_detector')."""
+    path = Path(path)
+    kind = _open_metadata(path).get(_KIND)
+    if kind is None:
+        raise InputError(str(path), "not a Taishan checkpoint (no model kind in its metadata)")
+    return kind
+
+
 def read_checkpoint_config(path: str | Path, kind: str, schema: type[C]) -> C:
     """The config stored in a checkpoint of `kind`, validated against `schema`."""
     path = Path(path)

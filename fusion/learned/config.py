@@ -1,16 +1,28 @@
 """Config pieces both learned models share: training hyper-parameters and where a trained checkpoint is."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from pydantic import Field
 
 from fusion.config.loader import StrictModel
-from fusion.learned.training import Hyper
 
 Positive = Annotated[float, Field(gt=0.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+@dataclass(frozen=True)
+class Hyper:
+    """What the training loop needs of TrainingConfig."""
+
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    weight_decay: float
+    seed: int
+    grad_clip_norm: float
 
 
 class TrainingConfig(StrictModel):

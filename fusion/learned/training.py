@@ -27,6 +27,7 @@ from torch.utils.data import DataLoader, Dataset
 from fusion.config.loader import StrictModel
 from fusion.core.errors import InputError
 from fusion.learned.checkpoint import load_training_state, load_weights, save_checkpoint, save_training_state, state_path
+from fusion.learned.config import Hyper
 
 BEST, LAST, METRICS, CURVES, CONFIG = "model.safetensors", "last.safetensors", "metrics.csv", "learning_curves.png", "config.yaml"
 
@@ -36,23 +37,14 @@ class TrainingTask(Protocol):
 
     kind: str                      # checkpoint kind
     config: StrictModel            # stored with every checkpoint
-    selection_metric: str          # validation metric that picks model.safetensors (lower is better)
+    selection_metric: str          # validation metric that picks model.safetensors
+    selection_maximise: bool       # whether higher values of it are better
 
     def build_model(self) -> torch.nn.Module: ...
     def datasets(self) -> tuple[Dataset, Dataset]: ...
     def collate(self, items: list[Any]) -> Any: ...
     def loss(self, model: torch.nn.Module, batch: Any, device: torch.device) -> tuple[torch.Tensor, dict[str, float]]: ...
     def validate(self, model: torch.nn.Module, loader: DataLoader, device: torch.device) -> dict[str, float]: ...
-
-
-@dataclass
-class Hyper:
-    epochs: int
-    batch_size: int
-    learning_rate: float
-    weight_decay: float
-    seed: int
-    grad_clip_norm: float
 
 
 def select_device(name: str) -> torch.device:
@@ -153,12 +145,13 @@ def fit(task: TrainingTask, hyper: Hyper, out: Path, device: torch.device, resum
     make_deterministic(hyper.seed)
     model = task.build_model().to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=hyper.learning_rate, weight_decay=hyper.weight_decay)
+    sign = -1.0 if task.selection_maximise else 1.0    # best is kept as a value to minimise
     start, best = 0, math.inf
     if resume:
         load_weights(last, model)
         progress = load_training_state(state_path(last), optimizer)
         start, best = int(progress["epoch"]) + 1, float(progress["best"])
-        log(f"resuming {out} after epoch {start - 1} (best {task.selection_metric} {best:.4g})")
+        log(f"resuming {out} after epoch {start - 1} (best {task.selection_metric} {sign * best:.4g})")
     rows = _read_metrics(out / METRICS, start - 1)
     train_set, val_set = task.datasets()
     if len(train_set) == 0 or len(val_set) == 0:
@@ -189,7 +182,7 @@ def fit(task: TrainingTask, hyper: Hyper, out: Path, device: torch.device, resum
         row = {"epoch": float(epoch), "train_loss": total / max(count, 1), "lr": optimizer.param_groups[0]["lr"],
                "seconds": time.perf_counter() - began, **{f"val_{k}": v for k, v in metrics.items()}}
         rows.append(row)
-        score = metrics[task.selection_metric]
+        score = sign * metrics[task.selection_metric]
         if score < best:
             best = score
             save_checkpoint(out / BEST, model, task.kind, task.config)

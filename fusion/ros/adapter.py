@@ -32,7 +32,8 @@ from fusion.graph.diagnostics import InputStats, Level, Report, Status
 from fusion.graph.node import NodeCore, Output
 from fusion.graph.topics import CLOCK, DIAGNOSTICS, TF, TF_STATIC
 from fusion.messages.diagnostics import from_report
-from fusion.ros.message_types import ros_type
+from fusion.messages.header import header_stamp_ns
+from fusion.ros.message_types import ros_message, ros_type
 from fusion.ros.parameters import declare_configs, given_parameter_names
 from fusion.ros.qos import input_qos, output_qos, overridable
 from fusion.ros.settings import NodeSettings
@@ -55,6 +56,7 @@ def _problem_count(stats: InputStats) -> int:
 @dataclasses.dataclass
 class _OutputStats:
     published: int = 0
+    unheard: int = 0      # not encoded: nobody subscribed
     failed: int = 0
     latencies_ms: deque = dataclasses.field(default_factory=lambda: deque(maxlen=1000))
 
@@ -76,6 +78,7 @@ class CoreNode(Node):
         self._output_publishers: dict[str, Any] = {}
         self._output_stats: dict[str, _OutputStats] = {}
         self._last_logged: dict[str, float] = {}
+        self._waiting: dict[str, list[int]] = {core.name: [] for core in self.cores}   # input stamps until the next tick
         self._input_subscriptions = []
         self._setup_endpoints()
         self._check_qos_overrides()
@@ -129,15 +132,19 @@ class CoreNode(Node):
         now = self.now_ns()
         for core in self._input_cores[topic]:
             stats = core.diagnostics.stats(topic)
-            before = _problem_count(stats)
+            before, accepted = _problem_count(stats), stats.accepted
             outputs = self._guarded(core, topic, now, lambda core=core: core.receive(topic, msg, msgtype, now))
             if _problem_count(stats) != before:
                 self._log_problem(core, topic, stats.last_reason)
+            if core.period_ns and stats.accepted > accepted and topic not in GLOBAL_TOPICS and hasattr(msg, "header"):
+                self._waiting[core.name].append(header_stamp_ns(msg.header, topic))
             self.publish(core, outputs)
 
     def _tick(self, core: NodeCore) -> None:
         now = self.now_ns()
-        self.publish(core, self._guarded(core, "timer", now, lambda: core.tick(now)))
+        outputs = self._guarded(core, "timer", now, lambda: core.tick(now))
+        waiting, self._waiting[core.name] = self._waiting[core.name], []
+        self.publish(core, outputs, waiting)
 
     def _guarded(self, core: NodeCore, topic: str, now: int, step: Callable[[], list[Output]]) -> list[Output]:
         """Bad input is handled inside the core (InputError -> rejected); anything else escaping it (a
@@ -150,18 +157,26 @@ class CoreNode(Node):
             core.diagnostics.failed(topic, f"{type(exc).__name__}: {exc}", now)
             return []
 
-    def publish(self, core: NodeCore, outputs: list[Output]) -> None:
+    def publish(self, core: NodeCore, outputs: list[Output], input_stamps: list[int] | None = None) -> None:
+        """Encode and publish. Stamp-to-publish latency: from the output's own stamp when a message
+        caused it (the front-ends keep the measurement's stamp); for a fixed-rate output
+        (`input_stamps`), from the stamps of the data inputs (not /tf) accepted since the previous tick.
+        An output nobody subscribes to is not encoded (markers cost more than the tracker's cycle)."""
         for out in outputs:
             stats = self._output_stats[out.topic]
+            publisher = self._output_publishers[out.topic]
+            if publisher.get_subscription_count() == 0 and not core.outputs[out.topic].latched:
+                stats.unheard += 1
+                continue
             try:
-                msg = core.outputs[out.topic].encode(ros_type, out.data)
-                self._output_publishers[out.topic].publish(msg)
+                publisher.publish(core.outputs[out.topic].encode(ros_type, out.data))
             except Exception as exc:   # noqa: BLE001 - an output that cannot be encoded is counted, not fatal
                 stats.failed += 1
                 self.get_logger().error(f"{core.name}: cannot publish {out.topic}: {type(exc).__name__}: {exc}")
                 continue
             stats.published += 1
-            stats.latencies_ms.append((self.now_ns() - out.stamp_ns) / 1e6)
+            now = self.now_ns()
+            stats.latencies_ms.extend((now - stamp) / 1e6 for stamp in (input_stamps if input_stamps is not None else [out.stamp_ns]))
 
     def _log_problem(self, core: NodeCore, topic: str, reason: str) -> None:
         """Log a rejected or dropped message: the first one per topic, then at most one per period."""
@@ -185,6 +200,7 @@ class CoreNode(Node):
             for topic in core.outputs:
                 stats = self._output_stats[topic]
                 values[f"{topic} published"] = str(stats.published)
+                values[f"{topic} not published (no subscriber)"] = str(stats.unheard)
                 if stats.latencies_ms:
                     lat = np.asarray(stats.latencies_ms)
                     values[f"{topic} stamp_to_publish_ms p50"] = f"{np.percentile(lat, 50):.1f}"
@@ -199,4 +215,4 @@ class CoreNode(Node):
 
     def publish_diagnostics(self) -> None:
         now = self.now_ns()
-        self._diagnostics.publish(from_report(ros_type, Report(now, self.statuses(now))))
+        self._diagnostics.publish(from_report(ros_message, Report(now, self.statuses(now))))

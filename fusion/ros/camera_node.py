@@ -13,12 +13,13 @@ from fusion.graph.camera import CameraNode
 from fusion.graph.config import GraphConfig
 from fusion.graph.node import NodeCore
 from fusion.ros.adapter import CoreNode
+from fusion.ros.cores import select_cores
 from fusion.ros.runtime import run_node
 from fusion.ros.settings import SensorNodeSettings
 
 
 def build(settings: SensorNodeSettings, graph: GraphConfig) -> list[NodeCore]:
-    return [CameraNode(name, sensor) for name, sensor in settings.chosen(settings.vehicle(), "camera").items()]
+    return select_cores(CameraNode, settings, graph, "camera")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,17 +14,14 @@ from fusion.graph.config import GraphConfig
 from fusion.graph.lidar import LidarNode
 from fusion.graph.node import NodeCore
 from fusion.ros.adapter import CoreNode
-from fusion.ros.frontends import base_to_sensor
+from fusion.ros.cores import select_cores
 from fusion.ros.runtime import run_node
 from fusion.ros.settings import SensorNodeSettings
 from sensors.lidar.detector import LidarDetectorConfig
 
 
 def build(settings: SensorNodeSettings, graph: GraphConfig, detector: LidarDetectorConfig) -> list[NodeCore]:
-    vehicle = settings.vehicle()
-    kind = "points" if graph.lidar_input == "auto" else graph.lidar_input   # 'auto' without a bag: points
-    return [LidarNode(name, sensor, base_to_sensor(vehicle, sensor.frame_id), kind, detector)
-            for name, sensor in settings.chosen(vehicle, "lidar").items()]
+    return select_cores(LidarNode, settings, graph, "lidar", lidar_detector=detector)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,13 +14,14 @@ from fusion.graph.config import GraphConfig
 from fusion.graph.node import NodeCore
 from fusion.graph.tracker import TrackerNode
 from fusion.ros.adapter import CoreNode
+from fusion.ros.cores import select_cores
 from fusion.ros.runtime import run_node
 from fusion.ros.settings import NodeSettings
 from fusion.tracking.config import TrackerConfig
 
 
 def build(settings: NodeSettings, graph: GraphConfig, tracker: TrackerConfig) -> list[NodeCore]:
-    return [TrackerNode(tracker, settings.vehicle(), graph.objects_rate_hz)]
+    return select_cores(TrackerNode, settings, graph, tracker=tracker)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
+from scipy.optimize import linear_sum_assignment
 from scipy.sparse import csr_array
 from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 from scipy.spatial import cKDTree
@@ -24,6 +25,8 @@ from scipy.stats import chi2
 from fusion.core.classes import NUM_CLASSES, ObjectClass
 from fusion.tracking.config import AssociationConfig, SensorTracking
 from fusion.tracking.geometry import GEOMETRIC_MEASURES
+
+_DENSE_LIMIT = 40_000  # tracks x detections below which a dense assignment is faster than the sparse one
 
 
 @dataclass
@@ -101,13 +104,31 @@ def class_compatibility(config: AssociationConfig) -> np.ndarray:
     return ok
 
 
-def coarse_pairs(track_points: np.ndarray, detection_points: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray]:
-    """(track, detection) index pairs closer than `radius` in the coarse gate's coordinates."""
+def coarse_pairs(track_points: np.ndarray, detection_points: np.ndarray, radius: float | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(track, detection) index pairs closer than `radius` (one value, or one per track) in the coarse
+    gate's coordinates."""
     if len(track_points) == 0 or len(detection_points) == 0:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty
-    near = cKDTree(track_points).sparse_distance_matrix(cKDTree(detection_points), radius, output_type="ndarray")
-    return near["i"].astype(np.int64), near["j"].astype(np.int64)
+    near = cKDTree(track_points).sparse_distance_matrix(cKDTree(detection_points), float(np.max(radius)), output_type="ndarray")
+    tracks, detections = near["i"].astype(np.int64), near["j"].astype(np.int64)
+    if np.ndim(radius):
+        keep = near["v"] <= radius[tracks]
+        tracks, detections = tracks[keep], detections[keep]
+    return tracks, detections
+
+
+def planar_gate_radius(S0: np.ndarray, R: np.ndarray, gate: float) -> np.ndarray:
+    """Per track, the largest distance in the first two measurement components that can still pass
+    the chi-square gate: sqrt(gate * lambda_max), with lambda_max bounding the largest eigenvalue of
+    the 2x2 block of S0 + R over all detections (a marginal Mahalanobis distance never exceeds the
+    full one, so this coarse gate loses nothing)."""
+    def largest_eigenvalue(M: np.ndarray) -> np.ndarray:
+        a, b, c = M[..., 0, 0], M[..., 0, 1], M[..., 1, 1]
+        return 0.5 * (a + c) + np.sqrt(0.25 * (a - c) ** 2 + b**2)
+
+    bound = largest_eigenvalue(S0) + (largest_eigenvalue(R).max() if len(R) else 0.0)
+    return np.sqrt(gate * bound)
 
 
 def mahalanobis2(residual: np.ndarray, S: np.ndarray) -> np.ndarray:
@@ -143,14 +164,24 @@ def _greedy(t: np.ndarray, d: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np
 
 
 def _global_nearest_neighbour(t: np.ndarray, d: np.ndarray, c: np.ndarray, unassigned_cost: float) -> tuple[np.ndarray, np.ndarray]:
-    """Min-cost assignment as a full matching of (tracks + dummy rows) x (detections + dummy columns):
-    track i may take its own dummy column (cost u/2), detection j its own dummy row (u/2), and a dummy
-    row of j may take the dummy column of any track i that j could pair with (cost 0), so every partial
-    assignment of real pairs completes to a full matching and a pair is chosen only when c < u.
-    All weights are shifted by +1 (constant over full matchings) to keep them strictly positive."""
+    """Minimum total cost, where leaving a track or a detection unassigned costs u/2 each.
+
+    Small problems: scipy's linear_sum_assignment on the dense (tracks x detections) matrix with
+    non-pairs at u (taking such an entry is the same as leaving both unassigned). Large ones: a full
+    matching of (tracks + dummy rows) x (detections + dummy columns) with scipy's sparse
+    min_weight_full_bipartite_matching: track i may take its own dummy column (u/2), detection j its
+    own dummy row (u/2), and j's dummy row the dummy column of any track j could pair with (0), so
+    every partial assignment completes to a full matching. Weights are shifted by +1 (a constant over
+    full matchings) to keep them strictly positive."""
     tracks, ti = np.unique(t, return_inverse=True)
     dets, di = np.unique(d, return_inverse=True)
     n, m = len(tracks), len(dets)
+    if n * m <= _DENSE_LIMIT:
+        dense = np.full((n, m), unassigned_cost)
+        dense[ti, di] = c
+        rows, cols = linear_sum_assignment(dense)
+        real = dense[rows, cols] < unassigned_cost
+        return tracks[rows[real]], dets[cols[real]]
     half = 0.5 * unassigned_cost
     rows = np.concatenate([ti, np.arange(n), n + di, n + np.arange(m)])
     cols = np.concatenate([di, m + np.arange(n), m + ti, np.arange(m)])

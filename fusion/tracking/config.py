@@ -94,7 +94,16 @@ class LidarTracking(SensorTracking):
 
 
 class RadarTracking(SensorTracking):
+    initiate: bool = True                # radar sees beyond the lidar: its returns start tracks too
     extent_std_m: NonNegative = 0.8      # where on the object the return comes from, added to range and cross-range
+    cluster_radius_m: Positive = 2.5     # unassigned returns closer than this start one track together
+    object_speed_mps: NonNegative = 5.0  # typical object speed in the range-rate spread of extended objects
+    class_confidence: OpenProbability = 0.5
+    # typical radar cross-section per class [dBsm] (cars ~10, cyclists ~2, pedestrians ~-5 at 77 GHz);
+    # a return takes the nearest class if within rcs_class_gate sigma (sensor rcs_std_dbsm and rcs_spread_db)
+    rcs_class_dbsm: dict[str, float] = {"car": 10.0, "bicycle": 2.0, "pedestrian": -5.0}
+    rcs_spread_db: NonNegative = 2.0
+    rcs_class_gate: Positive = 2.0
     pregate_radius: Positive = 6.0
     hit_likelihood_ratio: Annotated[float, Field(gt=1.0)] = 2.0
 
@@ -133,8 +142,12 @@ class ManagementConfig(StrictModel):
     """Track life cycle. Tentative -> confirmed after `confirm_hits` hits among the last
     `confirm_window` sensor updates that could see the track; confirmed -> coasting on a miss, back on a
     hit. Deleted when: no hit for `max_coast_s` (confirmed) or `tentative_max_misses` consecutive
-    misses / `tentative_max_age_s` unconfirmed (tentative); existence below `existence_delete`; or
-    position standard deviation above `max_position_std_m`.
+    misses / `tentative_max_age_s` unconfirmed (tentative); existence below `existence_delete`;
+    position standard deviation above `max_position_std_m`; or, of two tracks whose boxes overlap by
+    more than `duplicate_iou` (3D IoU: real objects cannot share space), the younger (checked after
+    each batch of a box-measuring sensor, the lidar). An unassigned
+    detection overlapping a track that much starts no track: it is that track's, and a full box (lidar)
+    restarts the track's state there (the track had drifted off its object).
 
     Existence: predicted with survival `existence_survival_per_s` per second; a miss by a sensor with
     detection probability Pd gives p(1-Pd)/(1-p Pd), where Pd is the vehicle config's figure times the
@@ -143,7 +156,7 @@ class ManagementConfig(StrictModel):
     then `class_forgetting` of the mass is spread uniformly so a wrong start can be overturned.
     Box size: one scalar Kalman filter per dimension with random-walk noise `size_psd`."""
 
-    confirm_hits: Annotated[int, Field(ge=1, le=32)] = 3
+    confirm_hits: Annotated[int, Field(ge=1, le=32)] = 4
     confirm_window: Annotated[int, Field(ge=1, le=32)] = 5
     max_coast_s: Positive = 1.5
     tentative_max_misses: Annotated[int, Field(ge=1)] = 3
@@ -152,6 +165,7 @@ class ManagementConfig(StrictModel):
     existence_survival_per_s: Annotated[float, Field(gt=0.0, le=1.0)] = 0.95
     existence_delete: Probability = 0.02
     max_position_std_m: Positive = 8.0
+    duplicate_iou: Annotated[float, Field(gt=0.0, le=1.0)] = 0.3   # 1.0 switches both checks off
     class_forgetting: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.02
     size_psd: NonNegative = 0.01         # m^2/s
     output_tentative: bool = False
@@ -194,6 +208,11 @@ class TrackerConfig(StrictModel):
                 problems.append((f"sensors.{name}.geometric", f"must be one of {', '.join(kinds)} for {name}"))
             if settings.cost == "geometric" and settings.geometric == "none":
                 problems.append((f"sensors.{name}.cost", f"geometric cost needs a geometric measure (set sensors.{name}.geometric)"))
+        for name in self.sensors.radar.rcs_class_dbsm:
+            try:
+                ObjectClass.parse(name)
+            except InputError as exc:
+                problems.append((f"sensors.radar.rcs_class_dbsm.{name}", exc.reason))
         seen: dict[ObjectClass, str] = {}
         for group, names in self.association.class_groups.items():
             for i, name in enumerate(names):

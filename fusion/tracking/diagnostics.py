@@ -16,6 +16,7 @@ class TrackerDiagnostics:
     rejected: Counter = field(default_factory=Counter)          # batches or detections, by reason
     deleted: Counter = field(default_factory=Counter)           # tracks, by reason
     created: int = 0
+    reinitialised: int = 0                                      # tracks restarted on a detection they failed to gate
     covariance_repairs: int = 0
     stage_seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
     recent: deque = field(default_factory=lambda: deque(maxlen=20))   # latest rejection messages
@@ -32,6 +33,7 @@ class TrackerDiagnostics:
             "rejected": dict(self.rejected),
             "recent_rejections": list(self.recent),
             "tracks_created": self.created,
+            "tracks_reinitialised": self.reinitialised,
             "tracks_deleted": dict(self.deleted),
             "covariance_repairs": self.covariance_repairs,
             "stage_ms_per_batch": {k: round(1e3 * v / max(batches, 1), 4) for k, v in self.stage_seconds.items()},

@@ -5,9 +5,10 @@ and work on all of them in one vectorised call. fusion.tracking.reference.Filter
 interface with one filterpy object per track; the tracker runs on either, which is how the two are
 compared (tests) and timed (benchmark).
 
-Interface: len(); add(x0, P0); keep(mask); predict(dt) -> failed mask; measurement_prediction(model,
-pose) -> MeasurementPrediction of every track (for gating); update(rows, z, R, model, pose, pred) ->
-failed mask over rows; estimate() -> (x, P); copy(); `repairs` counts covariances repaired.
+Interface: len(); add(x0, P0); keep(mask); reset(rows, x0, P0); predict(dt) -> failed mask; measurement_prediction(model,
+pose, rows, sizes) -> MeasurementPrediction of those tracks (for gating); update(rows, z, R, model, pose,
+pred, sizes) with pred and sizes aligned to rows -> failed mask over rows; estimate() -> (x, P); copy();
+`repairs` counts covariances repaired. Box sizes are the measurement models' per-track parameter.
 """
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ import copy
 import numpy as np
 
 from fusion.tracking.config import FilterConfig
-from fusion.tracking.filters import (MeasurementPrediction, SigmaPoints, ekf_measurement, ekf_predict,
-                                     ensure_positive_definite, kalman_update, symmetrize, ukf_measurement, ukf_predict)
+from fusion.tracking.filters import (INVERSES, MeasurementPrediction, SigmaPoints, covariance_suspects, ekf_measurement,
+                                     ekf_predict, ensure_positive_definite, kalman_update, ukf_measurement, ukf_predict)
 from fusion.tracking.measurement import MeasurementModel, SensorPose
 from fusion.tracking.motion import MotionModel, imm_transition_matrix
 
@@ -30,6 +31,7 @@ class BatchedEngine:
         self.kind = config.kind
         d = motion.dim
         self.sigma = SigmaPoints(d, config.ukf_alpha, config.ukf_beta, config.ukf_kappa) if config.kind == "ukf" else None
+        self.inverse = INVERSES[config.kind]
         self.x = np.zeros((0, d))
         self.P = np.zeros((0, d, d))
         self.repairs = 0
@@ -44,42 +46,60 @@ class BatchedEngine:
     def keep(self, mask: np.ndarray) -> None:
         self.x, self.P = self.x[mask], self.P[mask]
 
+    def reset(self, rows: np.ndarray, x0: np.ndarray, P0: np.ndarray) -> None:
+        """Restart the state of existing tracks."""
+        self.x[rows], self.P[rows] = x0, P0
+
     def copy(self):
         return copy.deepcopy(self)
 
     def _checked(self, P: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Symmetrised covariances, repaired where they lost positive definiteness; failed mask."""
         P, repaired, failed = ensure_positive_definite(P)
         self.repairs += int(repaired.sum())
+        P[failed] = np.eye(P.shape[-1])   # such tracks are dropped by the caller; keeps the batch computable
+        return P, failed
+
+    def _screened(self, P: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Before a prediction: covariances failing the cheap screen (non-finite, non-positive variance)
+        are checked and repaired; updates check fully (only they can lose definiteness)."""
+        failed = np.zeros(len(P), dtype=bool)
+        suspect = covariance_suspects(P)
+        if suspect.any():
+            P = P.copy()
+            P[suspect], failed[suspect] = self._checked(P[suspect])
         return P, failed
 
     def _predict(self, motion: MotionModel, x: np.ndarray, P: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
         if self.sigma is not None:
             return ukf_predict(motion, x, P, dt, self.sigma)
-        x, P = ekf_predict(motion, x, P, dt)
-        return x, symmetrize(P)
+        return ekf_predict(motion, x, P, dt)
 
     def _measure(self, model: MeasurementModel, motion: MotionModel, x: np.ndarray, P: np.ndarray,
-                 pose: SensorPose) -> MeasurementPrediction:
+                 pose: SensorPose, sizes: np.ndarray) -> MeasurementPrediction:
         if self.sigma is not None:
-            return ukf_measurement(model, motion, x, P, pose, self.sigma)
-        return ekf_measurement(model, motion, x, P, pose)
+            return ukf_measurement(model, motion, x, P, pose, sizes, self.sigma)
+        return ekf_measurement(model, motion, x, P, pose, sizes)
 
     def predict(self, dt: float) -> np.ndarray:
-        failed = np.zeros(len(self), dtype=bool)
         if len(self) == 0 or dt == 0.0:
-            return failed
-        if self.sigma is not None:
-            self.P, failed = self._checked(self.P)
-            self.P[failed] = np.eye(self.motion.dim)   # dropped by the caller; keeps the batch computable
-        self.x, self.P = self._predict(self.motion, self.x, self.P, dt)
+            return np.zeros(len(self), dtype=bool)
+        self.P, failed = self._screened(self.P)
+        try:
+            self.x, self.P = self._predict(self.motion, self.x, self.P, dt)
+        except np.linalg.LinAlgError:      # sigma points of a covariance indefinite past the screen
+            self.P, bad = self._checked(self.P)
+            failed |= bad
+            self.x, self.P = self._predict(self.motion, self.x, self.P, dt)
         return failed | ~np.all(np.isfinite(self.x), axis=1)
 
-    def measurement_prediction(self, model: MeasurementModel, pose: SensorPose) -> MeasurementPrediction:
-        return self._measure(model, self.motion, self.x, self.P, pose)
+    def measurement_prediction(self, model: MeasurementModel, pose: SensorPose, rows: np.ndarray,
+                               sizes: np.ndarray) -> MeasurementPrediction:
+        return self._measure(model, self.motion, self.x[rows], self.P[rows], pose, sizes)
 
     def update(self, rows: np.ndarray, z: np.ndarray, R: np.ndarray, model: MeasurementModel, pose: SensorPose,
-               pred: MeasurementPrediction) -> np.ndarray:
-        x, P, _ = kalman_update(self.motion, model, self.x[rows], self.P[rows], z, R, pred.take(rows))
+               pred: MeasurementPrediction, sizes: np.ndarray) -> np.ndarray:
+        x, P, _ = kalman_update(self.motion, model, self.x[rows], self.P[rows], z, R, pred, inverse=self.inverse)
         P, failed = self._checked(P)
         self.x[rows], self.P[rows] = x, P
         return failed | ~np.all(np.isfinite(x), axis=1)
@@ -118,6 +138,11 @@ class ImmEngine(BatchedEngine):
         self.xm, self.Pm, self.mu = self.xm[mask], self.Pm[mask], self.mu[mask]
         super().keep(mask)
 
+    def reset(self, rows: np.ndarray, x0: np.ndarray, P0: np.ndarray) -> None:
+        self.xm[rows], self.Pm[rows] = x0[:, None], P0[:, None]
+        self.mu[rows] = self.initial_probabilities
+        super().reset(rows, x0, P0)
+
     def _moments(self, weights: np.ndarray, xs: np.ndarray, Ps: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Weighted mixture moments: weights (K, r), states (K, r, d), covariances (K, r, d, d)."""
         motion = self.motion
@@ -138,22 +163,25 @@ class ImmEngine(BatchedEngine):
         omega = M[None] * self.mu[:, :, None] / cbar[:, None, :]        # omega[k, i, j] = P(mode i | now j)
         mixed = [self._moments(omega[:, :, j], self.xm, self.Pm, self.xm[:, j]) for j in range(len(self.modes))]
         for j, (mode, (x0, P0)) in enumerate(zip(self.modes, mixed)):
-            if self.sigma is not None:
+            P0, bad = self._screened(P0)
+            try:
+                self.xm[:, j], self.Pm[:, j] = self._predict(mode, x0, P0, dt)
+            except np.linalg.LinAlgError:
                 P0, bad = self._checked(P0)
-                P0[bad] = np.eye(self.motion.dim)
-                failed |= bad
-            self.xm[:, j], self.Pm[:, j] = self._predict(mode, x0, P0, dt)
+                self.xm[:, j], self.Pm[:, j] = self._predict(mode, x0, P0, dt)
+            failed |= bad
         self.mu = cbar
         self._combine(slice(None))
         return failed | ~np.all(np.isfinite(self.x), axis=1)
 
     def update(self, rows: np.ndarray, z: np.ndarray, R: np.ndarray, model: MeasurementModel, pose: SensorPose,
-               pred: MeasurementPrediction) -> np.ndarray:
+               pred: MeasurementPrediction, sizes: np.ndarray) -> np.ndarray:
         failed = np.zeros(len(rows), dtype=bool)
         loglik = np.zeros((len(rows), len(self.modes)))
         for j, mode in enumerate(self.modes):
-            mode_pred = self._measure(model, mode, self.xm[rows, j], self.Pm[rows, j], pose)
-            x, P, loglik[:, j] = kalman_update(mode, model, self.xm[rows, j], self.Pm[rows, j], z, R, mode_pred)
+            mode_pred = self._measure(model, mode, self.xm[rows, j], self.Pm[rows, j], pose, sizes)
+            x, P, loglik[:, j] = kalman_update(mode, model, self.xm[rows, j], self.Pm[rows, j], z, R, mode_pred,
+                                               likelihood=True, inverse=self.inverse)
             P, bad = self._checked(P)
             self.xm[rows, j], self.Pm[rows, j] = x, P
             failed |= bad | ~np.all(np.isfinite(x), axis=1)

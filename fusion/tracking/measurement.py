@@ -7,7 +7,10 @@ with MotionModel.position_velocity and its Jacobian, so every motion model works
 """
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Callable
 
 import numpy as np
 
@@ -20,12 +23,17 @@ from fusion.tracking.motion import MotionModel, angular_mean, angular_residual
 @dataclass(frozen=True)
 class SensorPose:
     """The sensor in the tracking frame at a measurement's stamp: T_track_sensor and the velocity of
-    the sensor origin in the tracking frame (zero when the tracking frame moves with the vehicle)."""
+    the sensor origin in the tracking frame (zero when the tracking frame moves with the vehicle),
+    given as an array or as a function computing it when first needed (only radar needs it)."""
 
     transform: Transform
-    velocity: np.ndarray
+    motion: np.ndarray | Callable[[], np.ndarray]
 
-    @property
+    @cached_property
+    def velocity(self) -> np.ndarray:
+        return np.asarray(self.motion() if callable(self.motion) else self.motion, dtype=float)
+
+    @cached_property
     def rotation(self) -> np.ndarray:
         return self.transform.rotation_matrix
 
@@ -60,13 +68,19 @@ class Detections:
 
 @dataclass
 class NewTracks:
-    """What a measurement model can tell about objects its unassigned detections start."""
+    """What a measurement model can tell about the objects its unassigned detections start; `rows` are
+    the detections the new tracks come from (one each)."""
 
+    rows: np.ndarray           # (K,) detection rows
     position: np.ndarray       # (K, 3) tracking frame
     position_cov: np.ndarray   # (K, 3, 3)
     yaw: np.ndarray            # (K,)
     yaw_var: np.ndarray        # (K,)
     velocity: np.ndarray       # (K, 3)
+
+    def select(self, keep: np.ndarray) -> NewTracks:
+        return NewTracks(self.rows[keep], self.position[keep], self.position_cov[keep], self.yaw[keep], self.yaw_var[keep],
+                         self.velocity[keep])
 
 
 def usable_rows(score_floor: float, scores: np.ndarray, *arrays: np.ndarray) -> tuple[np.ndarray, dict[str, int]]:
@@ -84,13 +98,15 @@ def usable_rows(score_floor: float, scores: np.ndarray, *arrays: np.ndarray) -> 
     return finite & scored, dropped
 
 
-class MeasurementModel:
+class MeasurementModel(ABC):
     """Base class; see the module docstring. `angles` lists the components of z that are angles."""
 
     kind = ""
     angles: tuple[int, ...] = ()
     linear = False
     can_initiate = False
+    several_returns_per_object = False   # unassigned detections inside a track's gate start no track
+    gate_points_are_measured = False     # the coarse-gate points are z's first two components
 
     def __init__(self, name: str, settings: SensorTracking, detection_probability: float):
         """detection_probability: the vehicle config's figure; a miss counts with it times miss_evidence."""
@@ -99,33 +115,37 @@ class MeasurementModel:
         self.detection_probability = detection_probability * settings.miss_evidence
 
     @property
+    @abstractmethod
     def dim(self) -> int:
-        raise NotImplementedError
+        """Length m of the measurement vector z."""
 
+    @abstractmethod
     def detections(self, batch: MeasurementBatch, pose: SensorPose) -> Detections:
-        raise NotImplementedError
+        """The batch as measurement vectors with their noise, rows that cannot be used dropped (counted)."""
 
-    def predict(self, motion: MotionModel, x: np.ndarray, pose: SensorPose) -> np.ndarray:
-        """h(x): predicted measurements (..., m) of states (..., d)."""
-        raise NotImplementedError
+    @abstractmethod
+    def predict(self, motion: MotionModel, x: np.ndarray, pose: SensorPose, sizes: np.ndarray) -> np.ndarray:
+        """h(x): predicted measurements (..., m) of states (..., d) of tracks with box sizes (..., 3) (a
+        known parameter of each track, broadcast like x without its last axis)."""
 
-    def jacobian(self, motion: MotionModel, x: np.ndarray, pose: SensorPose) -> np.ndarray:
+    @abstractmethod
+    def jacobian(self, motion: MotionModel, x: np.ndarray, pose: SensorPose, sizes: np.ndarray) -> np.ndarray:
         """H = dh/dx (N, m, d)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def visible(self, motion: MotionModel, x: np.ndarray, sizes: np.ndarray, pose: SensorPose) -> np.ndarray:
         """Tracks (N,) the sensor could have detected (field of view and range): only they count a miss."""
-        raise NotImplementedError
 
+    @abstractmethod
     def track_points(self, motion: MotionModel, x: np.ndarray, pose: SensorPose) -> np.ndarray:
         """Tracks in the coarse gate's coordinates (N, k), comparable with Detections.points."""
-        raise NotImplementedError
 
+    @abstractmethod
     def track_geometry(self, motion: MotionModel, x: np.ndarray, sizes: np.ndarray, pose: SensorPose) -> np.ndarray:
         """Tracks in the geometric gate's representation, comparable with Detections.geometry."""
-        raise NotImplementedError
 
     def new_tracks(self, detections: Detections, rows: np.ndarray, pose: SensorPose) -> NewTracks:
+        """New tracks from the unassigned detection rows (a model may merge rows into one track)."""
         raise NotImplementedError(f"{self.kind} detections cannot start tracks")
 
     def residual(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -7,6 +7,7 @@ fusion.tracking.config.MotionConfig for the parameters and their units).
 """
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,7 +15,7 @@ import numpy as np
 from fusion.core.quaternion import wrap_angle
 from fusion.tracking.config import InitialConfig, MotionConfig
 
-_SMALL_TURN_RATE = 1e-4  # rad/s; below it CTRV uses its first-order expansion in the turn rate
+_SMALL_TURN_RATE = 1e-4  # rad/s; below it CTRV uses its second-order expansion in the turn rate
 
 
 def angular_residual(a: np.ndarray, b: np.ndarray, angles: tuple[int, ...]) -> np.ndarray:
@@ -65,7 +66,7 @@ class Kinematics:
     twist_covariance: np.ndarray   # (N, 4, 4) over vx, vy, vz, yaw_rate
 
 
-class MotionModel:
+class MotionModel(ABC):
     """Base: state layout, angle handling and the maps the measurement models and outputs need."""
 
     name = ""
@@ -83,23 +84,26 @@ class MotionModel:
         return len(self.labels)
 
     # --- dynamics -------------------------------------------------------------------------------
+    @abstractmethod
     def transition(self, x: np.ndarray, dt: float) -> np.ndarray:
-        raise NotImplementedError
+        """f(x, dt): states (..., d) predicted over dt, angles wrapped."""
 
+    @abstractmethod
     def jacobian(self, x: np.ndarray, dt: float) -> np.ndarray:
-        raise NotImplementedError
+        """F = df/dx (..., d, d)."""
 
+    @abstractmethod
     def noise(self, x: np.ndarray, dt: float) -> np.ndarray:
-        raise NotImplementedError
+        """Process noise Q(x, dt) (..., d, d)."""
 
     # --- what measurements see --------------------------------------------------------------------
+    @abstractmethod
     def position_velocity(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Position and velocity (..., 3) of states (..., d)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def position_velocity_jacobian(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """d position / dx and d velocity / dx, each (N, 3, d)."""
-        raise NotImplementedError
 
     def acceleration(self, x: np.ndarray) -> np.ndarray:
         return np.zeros(x.shape[:-1] + (3,))
@@ -121,10 +125,10 @@ class MotionModel:
         return angular_mean(sigmas, weights, self.angles)
 
     # --- initialisation and output ---------------------------------------------------------------
+    @abstractmethod
     def initial_state(self, position: np.ndarray, position_cov: np.ndarray, yaw: np.ndarray, yaw_var: np.ndarray,
                       velocity: np.ndarray, initial: InitialConfig) -> tuple[np.ndarray, np.ndarray]:
         """States (K, d) and covariances (K, d, d) of new tracks from a first detection."""
-        raise NotImplementedError
 
     def kinematics(self, x: np.ndarray, P: np.ndarray) -> Kinematics:
         """Object-list kinematics with covariances propagated through the output map."""
@@ -148,7 +152,61 @@ class MotionModel:
         )
 
 
-class ConstantVelocity(MotionModel):
+class LinearMotion(MotionModel):
+    """Models with x' = F(dt) x over Cartesian states (x y z first, then vx vy vz where modelled): the
+    transition is the Jacobian applied to the state; Q is a sum of white-noise integrator blocks."""
+
+    @abstractmethod
+    def transition_matrix(self, dt: float) -> np.ndarray:
+        """F(dt) (d, d)."""
+
+    @abstractmethod
+    def noise_blocks(self) -> list[tuple[tuple[int, ...], float]]:
+        """(state indices of one integrator chain, PSD on its last derivative) pairs."""
+
+    def transition(self, x: np.ndarray, dt: float) -> np.ndarray:
+        return self.normalize(x @ self.transition_matrix(dt).T)
+
+    def jacobian(self, x: np.ndarray, dt: float) -> np.ndarray:
+        return np.broadcast_to(self.transition_matrix(dt), x.shape[:-1] + (self.dim, self.dim))
+
+    def noise(self, x: np.ndarray, dt: float) -> np.ndarray:
+        Q = np.zeros((self.dim, self.dim))
+        for chain, psd in self.noise_blocks():
+            Q[np.ix_(chain, chain)] = _white_noise_block(dt, psd, len(chain))
+        return np.broadcast_to(Q, x.shape[:-1] + (self.dim, self.dim))
+
+    @property
+    def _has_velocity(self) -> bool:
+        return "vx" in self.labels
+
+    def position_velocity(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return x[..., 0:3], x[..., 3:6] if self._has_velocity else np.zeros(x.shape[:-1] + (3,))
+
+    def position_velocity_jacobian(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        jp, jv = np.zeros((3, self.dim)), np.zeros((3, self.dim))
+        jp[:, 0:3] = np.eye(3)
+        if self._has_velocity:
+            jv[:, 3:6] = np.eye(3)
+        shape = x.shape[:-1] + (3, self.dim)
+        return np.broadcast_to(jp, shape), np.broadcast_to(jv, shape)
+
+    def initial_state(self, position, position_cov, yaw, yaw_var, velocity, initial):
+        k, d = len(position), self.dim
+        x, P = np.zeros((k, d)), np.zeros((k, d, d))
+        x[:, 0:3], P[:, 0:3, 0:3] = position, position_cov
+        x[:, self.yaw_index], P[:, self.yaw_index, self.yaw_index] = yaw, yaw_var
+        if self._has_velocity:
+            x[:, 3:6] = velocity
+        prior = {"vx": initial.velocity_std_mps, "vy": initial.velocity_std_mps, "vz": initial.vertical_velocity_std_mps,
+                 "ax": initial.acceleration_std_mps2, "ay": initial.acceleration_std_mps2, "yaw_rate": initial.yaw_rate_std_rps}
+        for i, label in enumerate(self.labels):
+            if label in prior:
+                P[:, i, i] = prior[label] ** 2
+        return self.normalize(x), P
+
+
+class ConstantVelocity(LinearMotion):
     """x y z vx vy vz yaw yaw_rate: straight-line motion; heading integrates its own turn rate."""
 
     name = "cv"
@@ -156,56 +214,17 @@ class ConstantVelocity(MotionModel):
     angles = (6,)
     yaw_index, yaw_rate_index = 6, 7
 
-    def _F(self, dt: float) -> np.ndarray:
+    def transition_matrix(self, dt: float) -> np.ndarray:
         F = np.eye(8)
         F[0, 3] = F[1, 4] = F[2, 5] = F[6, 7] = dt
         return F
 
-    def transition(self, x: np.ndarray, dt: float) -> np.ndarray:
-        out = np.array(x, dtype=float)
-        out[..., 0:3] += dt * x[..., 3:6]
-        out[..., 6] += dt * x[..., 7]
-        return self.normalize(out)
-
-    def jacobian(self, x: np.ndarray, dt: float) -> np.ndarray:
-        return np.broadcast_to(self._F(dt), x.shape[:-1] + (8, 8))
-
-    def noise(self, x: np.ndarray, dt: float) -> np.ndarray:
+    def noise_blocks(self) -> list[tuple[tuple[int, ...], float]]:
         c = self.config
-        Q = np.zeros((8, 8))
-        for (i, j), q in (((0, 3), c.accel_psd), ((1, 4), c.accel_psd), ((2, 5), c.vertical_psd), ((6, 7), c.yaw_accel_psd)):
-            Q[np.ix_([i, j], [i, j])] = _white_noise_block(dt, q, 2)
-        return np.broadcast_to(Q, x.shape[:-1] + (8, 8))
-
-    def position_velocity(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return x[..., 0:3], x[..., 3:6]
-
-    def position_velocity_jacobian(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        jp = np.zeros((3, self.dim))
-        jv = np.zeros((3, self.dim))
-        jp[:, 0:3] = np.eye(3)
-        jv[:, 3:6] = np.eye(3)
-        shape = x.shape[:-1] + (3, self.dim)
-        return np.broadcast_to(jp, shape), np.broadcast_to(jv, shape)
-
-    def initial_state(self, position, position_cov, yaw, yaw_var, velocity, initial):
-        k = len(position)
-        x = np.zeros((k, self.dim))
-        x[:, 0:3], x[:, 3:6], x[:, self.yaw_index] = position, velocity, yaw
-        P = np.zeros((k, self.dim, self.dim))
-        P[:, 0:3, 0:3] = position_cov
-        self._init_velocity_covariance(P, initial)
-        P[:, self.yaw_index, self.yaw_index] = yaw_var
-        P[:, self.yaw_rate_index, self.yaw_rate_index] = initial.yaw_rate_std_rps**2
-        return self.normalize(x), P
-
-    @staticmethod
-    def _init_velocity_covariance(P: np.ndarray, initial: InitialConfig) -> None:
-        P[:, 3, 3] = P[:, 4, 4] = initial.velocity_std_mps**2
-        P[:, 5, 5] = initial.vertical_velocity_std_mps**2
+        return [((0, 3), c.accel_psd), ((1, 4), c.accel_psd), ((2, 5), c.vertical_psd), ((6, 7), c.yaw_accel_psd)]
 
 
-class ConstantAcceleration(ConstantVelocity):
+class ConstantAcceleration(LinearMotion):
     """x y z vx vy vz ax ay yaw yaw_rate: constant acceleration in the ground plane, constant vertical velocity."""
 
     name = "ca"
@@ -213,49 +232,37 @@ class ConstantAcceleration(ConstantVelocity):
     angles = (8,)
     yaw_index, yaw_rate_index = 8, 9
 
-    def _F(self, dt: float) -> np.ndarray:
+    def transition_matrix(self, dt: float) -> np.ndarray:
         F = np.eye(10)
         F[0, 3] = F[1, 4] = F[2, 5] = F[3, 6] = F[4, 7] = F[8, 9] = dt
         F[0, 6] = F[1, 7] = 0.5 * dt**2
         return F
 
-    def transition(self, x: np.ndarray, dt: float) -> np.ndarray:
-        out = np.array(x, dtype=float)
-        out[..., 0:2] += dt * x[..., 3:5] + 0.5 * dt**2 * x[..., 6:8]
-        out[..., 2] += dt * x[..., 5]
-        out[..., 3:5] += dt * x[..., 6:8]
-        out[..., 8] += dt * x[..., 9]
-        return self.normalize(out)
-
-    def jacobian(self, x: np.ndarray, dt: float) -> np.ndarray:
-        return np.broadcast_to(self._F(dt), x.shape[:-1] + (10, 10))
-
-    def noise(self, x: np.ndarray, dt: float) -> np.ndarray:
+    def noise_blocks(self) -> list[tuple[tuple[int, ...], float]]:
         c = self.config
-        Q = np.zeros((10, 10))
-        for axis in (0, 1):
-            idx = [axis, axis + 3, axis + 6]
-            Q[np.ix_(idx, idx)] = _white_noise_block(dt, c.jerk_psd, 3)
-        Q[np.ix_([2, 5], [2, 5])] = _white_noise_block(dt, c.vertical_psd, 2)
-        Q[np.ix_([8, 9], [8, 9])] = _white_noise_block(dt, c.yaw_accel_psd, 2)
-        return np.broadcast_to(Q, x.shape[:-1] + (10, 10))
+        return [((0, 3, 6), c.jerk_psd), ((1, 4, 7), c.jerk_psd), ((2, 5), c.vertical_psd), ((8, 9), c.yaw_accel_psd)]
 
     def acceleration(self, x: np.ndarray) -> np.ndarray:
         a = np.zeros(x.shape[:-1] + (3,))
         a[..., 0:2] = x[..., 6:8]
         return a
 
-    def initial_state(self, position, position_cov, yaw, yaw_var, velocity, initial):
-        k = len(position)
-        x = np.zeros((k, self.dim))
-        x[:, 0:3], x[:, 3:6], x[:, self.yaw_index] = position, velocity, yaw
-        P = np.zeros((k, self.dim, self.dim))
-        P[:, 0:3, 0:3] = position_cov
-        self._init_velocity_covariance(P, initial)
-        P[:, 6, 6] = P[:, 7, 7] = initial.acceleration_std_mps2**2
-        P[:, self.yaw_index, self.yaw_index] = yaw_var
-        P[:, self.yaw_rate_index, self.yaw_rate_index] = initial.yaw_rate_std_rps**2
-        return self.normalize(x), P
+
+class Static(LinearMotion):
+    """x y z yaw random walks: no motion model (the position-only baseline)."""
+
+    name = "static"
+    labels = ("x", "y", "z", "yaw")
+    angles = (3,)
+    yaw_index = 3
+
+    def transition_matrix(self, dt: float) -> np.ndarray:
+        return np.eye(4)
+
+    def noise_blocks(self) -> list[tuple[tuple[int, ...], float]]:
+        c = self.config
+        return [((0,), c.static_position_psd), ((1,), c.static_position_psd), ((2,), c.static_position_psd),
+                ((3,), c.static_yaw_psd)]
 
 
 class ConstantTurnRate(MotionModel):
@@ -274,15 +281,16 @@ class ConstantTurnRate(MotionModel):
         small = np.abs(w) < _SMALL_TURN_RATE
         ws = np.where(small, 1.0, w)
         s1, c1 = np.sin(psi + ws * dt), np.cos(psi + ws * dt)
-        # Exact arc for turning objects, first order in the turn rate near zero (continuous at the switch).
-        dx = np.where(small, v * c0 * dt - 0.5 * v * s0 * w * dt**2, v / ws * (s1 - s0))
-        dy = np.where(small, v * s0 * dt + 0.5 * v * c0 * w * dt**2, v / ws * (c0 - c1))
-        dx_dv = np.where(small, c0 * dt - 0.5 * s0 * w * dt**2, (s1 - s0) / ws)
-        dy_dv = np.where(small, s0 * dt + 0.5 * c0 * w * dt**2, (c0 - c1) / ws)
-        dx_dpsi = np.where(small, -v * s0 * dt - 0.5 * v * c0 * w * dt**2, v / ws * (c1 - c0))
-        dy_dpsi = np.where(small, v * c0 * dt - 0.5 * v * s0 * w * dt**2, v / ws * (s1 - s0))
-        dx_dw = np.where(small, -0.5 * v * s0 * dt**2, v / ws * dt * c1 - v / ws**2 * (s1 - s0))
-        dy_dw = np.where(small, 0.5 * v * c0 * dt**2, v / ws * dt * s1 - v / ws**2 * (c0 - c1))
+        # Exact arc for turning objects; near zero turn rate its expansion to second order in w
+        # (the switch then moves the result by O(w^3 dt^4), far below rounding noise of the Jacobian).
+        wd = w * dt
+        dx_dv = np.where(small, c0 * dt - s0 * wd * dt / 2 - c0 * wd**2 * dt / 6, (s1 - s0) / ws)
+        dy_dv = np.where(small, s0 * dt + c0 * wd * dt / 2 - s0 * wd**2 * dt / 6, (c0 - c1) / ws)
+        dx, dy = v * dx_dv, v * dy_dv
+        dx_dpsi = np.where(small, -v * dy_dv, v / ws * (c1 - c0))
+        dy_dpsi = np.where(small, v * dx_dv, v / ws * (s1 - s0))
+        dx_dw = np.where(small, v * (-s0 * dt**2 / 2 - c0 * wd * dt**2 / 3), v / ws * dt * c1 - v / ws**2 * (s1 - s0))
+        dy_dw = np.where(small, v * (c0 * dt**2 / 2 - s0 * wd * dt**2 / 3), v / ws * dt * s1 - v / ws**2 * (c0 - c1))
         return dx, dy, dx_dv, dy_dv, dx_dpsi, dy_dpsi, dx_dw, dy_dw
 
     def transition(self, x: np.ndarray, dt: float) -> np.ndarray:
@@ -366,44 +374,6 @@ class ConstantHeading(ConstantTurnRate):
         F[..., 1, 3], F[..., 1, 4] = s * dt, v * c * dt
         F[..., 2, 6] = dt
         return F
-
-
-class Static(MotionModel):
-    """x y z yaw random walks: no motion model (the position-only baseline)."""
-
-    name = "static"
-    labels = ("x", "y", "z", "yaw")
-    angles = (3,)
-    yaw_index = 3
-
-    def transition(self, x: np.ndarray, dt: float) -> np.ndarray:
-        return self.normalize(x)
-
-    def jacobian(self, x: np.ndarray, dt: float) -> np.ndarray:
-        return np.broadcast_to(np.eye(4), x.shape[:-1] + (4, 4))
-
-    def noise(self, x: np.ndarray, dt: float) -> np.ndarray:
-        c = self.config
-        q = np.array([c.static_position_psd] * 3 + [c.static_yaw_psd]) * dt
-        return np.broadcast_to(np.diag(q), x.shape[:-1] + (4, 4))
-
-    def position_velocity(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return x[..., 0:3], np.zeros(x.shape[:-1] + (3,))
-
-    def position_velocity_jacobian(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        jp = np.zeros((3, 4))
-        jp[:, 0:3] = np.eye(3)
-        shape = x.shape[:-1] + (3, 4)
-        return np.broadcast_to(jp, shape), np.zeros(shape)
-
-    def initial_state(self, position, position_cov, yaw, yaw_var, velocity, initial):
-        k = len(position)
-        x = np.zeros((k, 4))
-        x[:, 0:3], x[:, 3] = position, yaw
-        P = np.zeros((k, 4, 4))
-        P[:, 0:3, 0:3] = position_cov
-        P[:, 3, 3] = yaw_var
-        return self.normalize(x), P
 
 
 def imm_transition_matrix(rate_hz: float, dt: float) -> np.ndarray:

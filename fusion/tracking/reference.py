@@ -9,7 +9,9 @@ the batched engines; the tracker benchmark uses it as the baseline.
 What the adapters add around filterpy, and why:
 - states are wrapped (yaw) after each update, and the innovation of the linear KF (which has no
   residual function) is formed by moving z next to h(x) by the wrapped residual;
-- covariances are symmetrised and checked after each update (as the batched engines do);
+- covariances are symmetrised and checked after each update, and screened before each prediction
+  (as the batched engines do); the matrix inverse is filterpy's own in each filter class, and the
+  batched engines use the same one per filter kind (fusion.tracking.filters.INVERSES);
 - the IMM's Markov matrix is set for each step's dt before mixing, and the predicted mode
   probabilities (cbar) become the prior of the next update.
 """
@@ -22,7 +24,7 @@ from filterpy.kalman import (ExtendedKalmanFilter, IMMEstimator, KalmanFilter, M
                              UnscentedKalmanFilter, unscented_transform)
 
 from fusion.tracking.config import FilterConfig
-from fusion.tracking.filters import MeasurementPrediction, ensure_positive_definite
+from fusion.tracking.filters import MeasurementPrediction, covariance_suspects, ensure_positive_definite
 from fusion.tracking.measurement import MeasurementModel, SensorPose
 from fusion.tracking.motion import MotionModel, imm_transition_matrix
 
@@ -33,11 +35,11 @@ class _PerObject:
 
     motion: MotionModel
     dt: float = 0.0
-    pending: tuple[MeasurementModel, SensorPose, np.ndarray] | None = None
+    pending: tuple[MeasurementModel, SensorPose, np.ndarray, np.ndarray] | None = None   # model, pose, R, size
     repaired = failed = False
 
-    def _h(self, model: MeasurementModel, pose: SensorPose):
-        return lambda x: model.predict(self.motion, x[None], pose)[0]
+    def _h(self, model: MeasurementModel, pose: SensorPose, size: np.ndarray):
+        return lambda x: model.predict(self.motion, x[None], pose, size[None])[0]
 
     def _after_update(self) -> None:
         self.x = self.motion.normalize(self.x)
@@ -57,8 +59,8 @@ class _KF(_PerObject, KalmanFilter):
         self.x = self.motion.normalize(self.x)
 
     def update(self, z, **_):
-        model, pose, R = self.pending
-        H = model.jacobian(self.motion, self.x[None], pose)[0]
+        model, pose, R, size = self.pending
+        H = model.jacobian(self.motion, self.x[None], pose, size[None])[0]
         zhat = H @ self.x
         self.dim_z = len(z)
         KalmanFilter.update(self, zhat + model.residual(z, zhat), R=R, H=H)
@@ -79,9 +81,9 @@ class _EKF(_PerObject, ExtendedKalmanFilter):
         ExtendedKalmanFilter.predict(self)
 
     def update(self, z, **_):
-        model, pose, R = self.pending
-        ExtendedKalmanFilter.update(self, z, HJacobian=lambda x: model.jacobian(self.motion, x[None], pose)[0],
-                                    Hx=self._h(model, pose), R=R, residual=model.residual)
+        model, pose, R, size = self.pending
+        ExtendedKalmanFilter.update(self, z, HJacobian=lambda x: model.jacobian(self.motion, x[None], pose, size[None])[0],
+                                    Hx=self._h(model, pose, size), R=R, residual=model.residual)
         self._after_update()
 
 
@@ -97,9 +99,9 @@ class _UKF(_PerObject, UnscentedKalmanFilter):
         UnscentedKalmanFilter.predict(self, dt=self.dt)
 
     def update(self, z, **_):
-        model, pose, R = self.pending
+        model, pose, R, size = self.pending
         self.z_mean, self.residual_z = model.mean, model.residual
-        UnscentedKalmanFilter.update(self, z, R=R, hx=self._h(model, pose))
+        UnscentedKalmanFilter.update(self, z, R=R, hx=self._h(model, pose, size))
         self._after_update()
 
 
@@ -128,17 +130,22 @@ class FilterpyEngine:
     def _members(self, f) -> list:
         return f.filters if isinstance(f, IMMEstimator) else [f]
 
+    def _new(self, x: np.ndarray, P: np.ndarray):
+        members = [self._single(m) for m in (self.modes or (self.motion,))]
+        for member in members:
+            member.x, member.P = x.copy(), P.copy()
+        if not self.modes:
+            return members[0]
+        imm = IMMEstimator(members, self.initial_mu.copy(), np.eye(len(members)))
+        imm.x, imm.P = x.copy(), P.copy()
+        return imm
+
     def add(self, x0: np.ndarray, P0: np.ndarray) -> None:
-        for x, P in zip(x0, P0):
-            members = [self._single(m) for m in (self.modes or (self.motion,))]
-            for member in members:
-                member.x, member.P = x.copy(), P.copy()
-            if self.modes:
-                imm = IMMEstimator(members, self.initial_mu.copy(), np.eye(len(members)))
-                imm.x, imm.P = x.copy(), P.copy()
-                self.filters.append(imm)
-            else:
-                self.filters.append(members[0])
+        self.filters.extend(self._new(x, P) for x, P in zip(x0, P0))
+
+    def reset(self, rows: np.ndarray, x0: np.ndarray, P0: np.ndarray) -> None:
+        for row, x, P in zip(rows, x0, P0):
+            self.filters[row] = self._new(x, P)
 
     def keep(self, mask: np.ndarray) -> None:
         self.filters = [f for f, k in zip(self.filters, mask) if k]
@@ -147,9 +154,15 @@ class FilterpyEngine:
         return copy.deepcopy(self)
 
     def predict(self, dt: float) -> np.ndarray:
-        for f in self.filters:
+        failed = np.zeros(len(self), dtype=bool)
+        for k, f in enumerate(self.filters):
             for member in self._members(f):
                 member.dt = dt
+                if dt > 0.0 and covariance_suspects(member.P[None])[0]:   # the batched engines' screen
+                    P, repaired, bad = ensure_positive_definite(member.P[None])
+                    member.P = P[0] if not bad[0] else np.eye(len(P[0]))
+                    self.repairs += int(repaired[0])
+                    failed[k] |= bool(bad[0])
             if isinstance(f, IMMEstimator):
                 f.M = imm_transition_matrix(self.switch_rate_hz, dt)
                 f._compute_mixing_probabilities()   # omega and cbar for this dt (cbar = mu at dt = 0)
@@ -160,32 +173,37 @@ class FilterpyEngine:
                 f._compute_state_estimate()
             elif dt > 0.0:
                 f.predict()
-        return np.array([not np.all(np.isfinite(f.x)) for f in self.filters], dtype=bool)
+        return failed | np.array([not np.all(np.isfinite(f.x)) for f in self.filters], dtype=bool)
 
-    def measurement_prediction(self, model: MeasurementModel, pose: SensorPose) -> MeasurementPrediction:
-        out = [self._predict_measurement(model, pose, f.x, f.P) for f in self.filters]
+    def measurement_prediction(self, model: MeasurementModel, pose: SensorPose, rows: np.ndarray,
+                               sizes: np.ndarray) -> MeasurementPrediction:
+        out = [self._predict_measurement(model, pose, self.filters[r].x, self.filters[r].P, size) for r, size in zip(rows, sizes)]
+        if not out:
+            d, m = self.motion.dim, model.dim
+            return MeasurementPrediction(np.zeros((0, m)), np.zeros((0, m, m)), np.zeros((0, d, m)), None)
         zhat, S0, cross, H = (np.array(a) for a in zip(*out))
         return MeasurementPrediction(zhat, S0, cross, None if self.config.kind == "ukf" else H)
 
-    def _predict_measurement(self, model: MeasurementModel, pose: SensorPose, x: np.ndarray, P: np.ndarray):
+    def _predict_measurement(self, model: MeasurementModel, pose: SensorPose, x: np.ndarray, P: np.ndarray,
+                             size: np.ndarray):
         if self.config.kind != "ukf":
-            H = model.jacobian(self.motion, x[None], pose)[0]
-            return model.predict(self.motion, x[None], pose)[0], H @ P @ H.T, P @ H.T, H
+            H = model.jacobian(self.motion, x[None], pose, size[None])[0]
+            return model.predict(self.motion, x[None], pose, size[None])[0], H @ P @ H.T, P @ H.T, H
         sigmas = self.points.sigma_points(x, P)
-        zs = np.array([model.predict(self.motion, s[None], pose)[0] for s in sigmas])
+        zs = np.array([model.predict(self.motion, s[None], pose, size[None])[0] for s in sigmas])
         zhat, S0 = unscented_transform(zs, self.points.Wm, self.points.Wc, None, model.mean, model.residual)
         cross = sum(w * np.outer(self.motion.residual(s, x), model.residual(zi, zhat))
                     for w, s, zi in zip(self.points.Wc, sigmas, zs))
         return zhat, S0, cross, np.zeros((len(zhat), len(x)))
 
     def update(self, rows: np.ndarray, z: np.ndarray, R: np.ndarray, model: MeasurementModel, pose: SensorPose,
-               pred: MeasurementPrediction) -> np.ndarray:
+               pred: MeasurementPrediction, sizes: np.ndarray) -> np.ndarray:
         failed = np.zeros(len(rows), dtype=bool)
         for k, row in enumerate(rows):
             f = self.filters[row]
             members = self._members(f)
             for member in members:
-                member.pending = (model, pose, R[k])
+                member.pending = (model, pose, R[k], sizes[k])
             f.update(z[k])
             self.repairs += sum(member.repaired for member in members)
             failed[k] = any(member.failed for member in members)

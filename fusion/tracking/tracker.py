@@ -33,10 +33,11 @@ from fusion.core.measurements import Boxes3D, CameraDetections, MeasurementBatch
 from fusion.core.objects import ObjectList, TrackStatus
 from fusion.core.transform_tree import TransformTree
 from fusion.tracking.association import (AssociationCost, Candidates, assign, chi_square_gate, class_compatibility,
-                                         coarse_pairs, default_cost, mahalanobis2)
+                                         coarse_pairs, default_cost, mahalanobis2, planar_gate_radius)
 from fusion.tracking.config import TrackerConfig
 from fusion.tracking.diagnostics import TrackerDiagnostics
 from fusion.tracking.engine import build_engine
+from fusion.tracking.filters import MeasurementPrediction
 from fusion.tracking.geometry import GEOMETRIC_MEASURES
 from fusion.tracking.measurement import Detections, MeasurementModel, SensorPose
 from fusion.tracking.motion import build_motion_model
@@ -49,6 +50,7 @@ from sensors.radar.measurement_model import RadarPolarModel
 INPUT_KINDS = {Boxes3D: "lidar", RadarDetections: "radar", CameraDetections: "camera"}
 MODELS = {"lidar": LidarBoxModel, "radar": RadarPolarModel, "camera": CameraCenterModel}
 _VELOCITY_STEP_NS = 10_000_000  # finite-difference step for the sensor's velocity in the tracking frame
+_RECENT_POSE_NS = 120_000_000   # a frame's previous pose this recent serves for that difference instead
 
 
 @dataclass
@@ -63,6 +65,8 @@ class _Sensor:
 
 
 class MultiObjectTracker:
+    """Tracks objects from lidar boxes, radar returns and camera boxes in one fixed frame (module docstring)."""
+
     def __init__(self, config: TrackerConfig, vehicle: VehicleConfig, tree: TransformTree, *, engine: str = "batched",
                  costs: dict[str, AssociationCost] | None = None):
         """engine: "batched" (arrays) or "filterpy" (one filterpy filter per track, the reference);
@@ -88,6 +92,7 @@ class MultiObjectTracker:
         self.time_ns: int | None = None
         self._next_id = 1
         self._diag = TrackerDiagnostics()
+        self._last_pose: dict[str, tuple[int, np.ndarray]] = {}
         self.sensors: dict[str, _Sensor] = {}
         for name, sensor in vehicle.sensors.items():
             if sensor.kind not in MODELS or not sensor.enabled or not getattr(config.sensors, sensor.kind).enabled:
@@ -154,16 +159,25 @@ class MultiObjectTracker:
         return sensor
 
     def _sensor_pose(self, frame_id: str, stamp_ns: int) -> SensorPose:
+        """T_track_sensor at the stamp; the sensor origin's velocity in the tracking frame (computed
+        when a measurement model asks) as the backward difference to the same frame's previous batch
+        when that is recent, else of a lookup 10 ms earlier (or, at the start of the pose history, later)."""
         transform = self.tree.lookup(self.frame_id, frame_id, stamp_ns)
-        h = _VELOCITY_STEP_NS
-        for a, b in ((stamp_ns - h, stamp_ns + h), (stamp_ns - h, stamp_ns), (stamp_ns, stamp_ns + h)):
-            try:
-                before = self.tree.lookup(self.frame_id, frame_id, a).translation
-                after = self.tree.lookup(self.frame_id, frame_id, b).translation
-            except InputError:
-                continue
-            return SensorPose(transform, (after - before) / ((b - a) * 1e-9))
-        return SensorPose(transform, np.zeros(3))
+        previous = self._last_pose.get(frame_id)
+        self._last_pose[frame_id] = (stamp_ns, transform.translation)
+
+        def velocity() -> np.ndarray:
+            if previous is not None and 0 < stamp_ns - previous[0] <= _RECENT_POSE_NS:
+                return (transform.translation - previous[1]) / ((stamp_ns - previous[0]) * 1e-9)
+            for step in (-_VELOCITY_STEP_NS, _VELOCITY_STEP_NS):
+                try:
+                    other = self.tree.lookup(self.frame_id, frame_id, stamp_ns + step).translation
+                except InputError:
+                    continue
+                return (transform.translation - other) / (-step * 1e-9)
+            return np.zeros(3)
+
+        return SensorPose(transform, velocity)
 
     # --- one cycle ----------------------------------------------------------------------------------
     def _cycle(self, batch: MeasurementBatch) -> None:
@@ -186,18 +200,19 @@ class MultiObjectTracker:
         self._predict_to(stamp)
         clock = self._lap("predict", clock)
 
-        matched_t = matched_d = np.zeros(0, dtype=np.int64)
+        matched_t = matched_d = gated = np.zeros(0, dtype=np.int64)
         failed = np.zeros(0, dtype=bool)
         if len(self.tracks) and len(det):
-            pred = self.engine.measurement_prediction(sensor.model, pose)
-            pairs = self._candidates(sensor, det, pred, pose)
+            pairs, pred, pred_rows = self._candidates(sensor, det, pose)
+            gated = pairs.detections
             clock = self._lap("gate", clock)
             matched_t, matched_d = assign(pairs.tracks, pairs.detections, sensor.cost(pairs), sensor.cost.unassigned_cost,
                                           self.config.association.method)
             clock = self._lap("associate", clock)
-            failed = self.engine.update(matched_t, det.z[matched_d], det.R[matched_d], sensor.model, pose, pred)
+            failed = self.engine.update(matched_t, det.z[matched_d], det.R[matched_d], sensor.model, pose,
+                                        pred.take(np.searchsorted(pred_rows, matched_t)), self.tracks.size[matched_t])
             clock = self._lap("update", clock)
-        self._manage(sensor, det, pose, matched_t, matched_d, matched_t[failed], stamp)
+        self._manage(sensor, det, pose, matched_t, matched_d, matched_t[failed], gated, stamp)
         self._lap("manage", clock)
 
     def _lap(self, stage: str, since: float) -> float:
@@ -214,29 +229,36 @@ class MultiObjectTracker:
                 self._drop(failed, "covariance_failed")
         self.time_ns = stamp_ns if self.time_ns is None else max(self.time_ns, stamp_ns)
 
-    def _candidates(self, sensor: _Sensor, det: Detections, pred, pose: SensorPose) -> Candidates:
+    def _candidates(self, sensor: _Sensor, det: Detections, pose: SensorPose) -> tuple[Candidates, MeasurementPrediction, np.ndarray]:
+        """Gated pairs, and the measurement prediction of the tracks in any coarse pair (rows, sorted)."""
         model, motion = sensor.model, self.motion
-        x, _ = self.engine.estimate()
-        ti, dj = coarse_pairs(model.track_points(motion, x, pose), det.points, model.settings.pregate_radius)
+        x, P = self.engine.estimate()
+        radius = model.settings.pregate_radius
+        if model.gate_points_are_measured:   # z starts with the tracking-frame position: x, y of every layout
+            radius = np.minimum(planar_gate_radius(P[:, :2, :2], det.R[:, :2, :2], sensor.gate), radius)
+        ti, dj = coarse_pairs(model.track_points(motion, x, pose), det.points, radius)
         track_classes = self.tracks.classes
         ok = self.compatible[det.classes[dj], track_classes[ti]]
         ti, dj = ti[ok], dj[ok]
-        residual = model.residual(det.z[dj], pred.zhat[ti])
-        S = pred.S0[ti] + det.R[dj]
+        rows, local = np.unique(ti, return_inverse=True)
+        pred = self.engine.measurement_prediction(model, pose, rows, self.tracks.size[rows])
+        residual = model.residual(det.z[dj], pred.zhat[local])
+        S = pred.S0[local] + det.R[dj]
         d2 = mahalanobis2(residual, S)
         pairs = Candidates(sensor.kind, ti, dj, residual, S, d2, track_classes[ti], det.classes[dj], det.scores[dj], None)
         pairs = pairs.select(d2 <= sensor.gate)
         measure = model.settings.geometric
         if measure != "none" and len(pairs):
             fn, higher_is_closer = GEOMETRIC_MEASURES[measure]
-            geometry = model.track_geometry(motion, x, self.tracks.size, pose)
-            pairs.geometric = fn(geometry[pairs.tracks], det.geometry[pairs.detections])
+            which, at = np.unique(pairs.tracks, return_inverse=True)
+            geometry = model.track_geometry(motion, x[which], self.tracks.size[which], pose)
+            pairs.geometric = fn(geometry[at], det.geometry[pairs.detections])
             threshold = model.settings.geometric_threshold
             pairs = pairs.select(pairs.geometric >= threshold if higher_is_closer else pairs.geometric <= threshold)
-        return pairs
+        return pairs, pred, rows
 
     def _manage(self, sensor: _Sensor, det: Detections, pose: SensorPose, matched_t: np.ndarray, matched_d: np.ndarray,
-                failed_rows: np.ndarray, stamp_ns: int) -> None:
+                failed_rows: np.ndarray, gated: np.ndarray, stamp_ns: int) -> None:
         model, life, tracks = sensor.model, self.lifecycle, self.tracks
         if self.engine.repairs:
             self._diag.covariance_repairs += self.engine.repairs
@@ -256,13 +278,19 @@ class MultiObjectTracker:
             if drop.any():
                 self._drop(drop, "covariance_failed")
         if model.can_initiate and model.settings.initiate and len(det) > len(matched_d):
-            unmatched = np.setdiff1d(np.arange(len(det)), matched_d)
-            self._start_tracks(sensor, det, unmatched, pose, stamp_ns)
+            free = np.ones(len(det), dtype=bool)
+            free[matched_d] = False
+            if model.several_returns_per_object:
+                free[gated] = False
+            if free.any():
+                self._start_tracks(sensor, det, np.flatnonzero(free), pose, stamp_ns)
         if len(self.tracks):
-            _, P = self.engine.estimate()
+            x, P = self.engine.estimate()
             position_std = np.sqrt(np.maximum(P[:, 0, 0], P[:, 1, 1]))
             drop = np.zeros(len(self.tracks), dtype=bool)
-            for reason, mask in life.expired(self.tracks, stamp_ns, position_std).items():
+            # duplicates are looked for after a box sensor (lidar) has corrected the tracks
+            boxes = self._boxes(x) if det.sizes is not None else None
+            for reason, mask in life.expired(self.tracks, stamp_ns, position_std, boxes).items():
                 if (mask & ~drop).any():
                     self._diag.deleted[reason] += int((mask & ~drop).sum())
                 drop |= mask
@@ -272,11 +300,26 @@ class MultiObjectTracker:
     def _start_tracks(self, sensor: _Sensor, det: Detections, rows: np.ndarray, pose: SensorPose, stamp_ns: int) -> None:
         new = sensor.model.new_tracks(det, rows, pose)
         init = self.config.initial
-        x0, P0 = self.motion.initial_state(new.position, new.position_cov, new.yaw, new.yaw_var, new.velocity, init)
         if det.sizes is not None:
-            sizes, size_var = det.sizes[rows], det.size_var[rows]
+            sizes, size_var = det.sizes[new.rows], det.size_var[new.rows]
         else:
-            sizes, size_var = np.tile(init.size_m, (len(rows), 1)), np.full((len(rows), 3), init.size_std_m**2)
+            sizes, size_var = np.tile(init.size_m, (len(new.rows), 1)), np.full((len(new.rows), 3), init.size_std_m**2)
+        x0, P0 = self.motion.initial_state(new.position, new.position_cov, new.yaw, new.yaw_var, new.velocity, init)
+        owner = self.lifecycle.overlapped_tracks(np.column_stack([new.position, sizes, new.yaw]), self._boxes(self.engine.estimate()[0]))
+        inside = owner >= 0
+        if inside.any():
+            self._diag.reject("inside_existing_track", int(inside.sum()),
+                              f"sensor {sensor.name!r}: unassigned detection(s) overlapping a track start no new track")
+            if det.sizes is not None:   # a full box: the track drifted off its object; restart its state there
+                tracks, first = np.unique(owner[inside], return_index=True)
+                self.engine.reset(tracks, x0[inside][first], P0[inside][first])
+                self.tracks.size[tracks], self.tracks.size_var[tracks] = sizes[inside][first], size_var[inside][first]
+                self._diag.reinitialised += len(tracks)
+            new, x0, P0 = new.select(~inside), x0[~inside], P0[~inside]
+            sizes, size_var = sizes[~inside], size_var[~inside]
+        rows = new.rows
+        if len(rows) == 0:
+            return
         ids = np.arange(self._next_id, self._next_id + len(rows), dtype=np.int64)
         self._next_id += len(rows)
         classes = det.classes[rows]
@@ -284,6 +327,10 @@ class MultiObjectTracker:
         self.tracks.append(self.lifecycle.new(ids, classes, classes != ObjectClass.UNKNOWN, sensor.model.settings.class_confidence,
                                               sizes, size_var, sensor.bit, stamp_ns))
         self._diag.created += len(rows)
+
+    def _boxes(self, x: np.ndarray) -> np.ndarray:
+        """Track boxes (N, 7): x y z l w h yaw."""
+        return np.column_stack([self.motion.position_velocity(x)[0], self.tracks.size, x[:, self.motion.yaw_index]])
 
     def _drop(self, mask: np.ndarray, reason: str | None) -> None:
         """Delete the masked tracks (counted under `reason` unless the caller counted them)."""

@@ -9,10 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 import numpy as np
+from scipy.spatial import cKDTree
 
 from fusion.core.classes import NUM_CLASSES
 from fusion.core.objects import TrackStatus
 from fusion.tracking.config import ManagementConfig
+from fusion.tracking.geometry import pairwise_iou_3d
 
 
 @dataclass
@@ -49,6 +51,28 @@ class TrackTable:
     @property
     def classes(self) -> np.ndarray:
         return np.argmax(self.class_probs, axis=1)
+
+
+def _aabb_overlap(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Overlap area of the axis-aligned bounding boxes of footprints of boxes a[k], b[k] (x y z l w h yaw)."""
+    def half_extents(boxes: np.ndarray) -> np.ndarray:
+        c, s = np.abs(np.cos(boxes[:, 6])), np.abs(np.sin(boxes[:, 6]))
+        return 0.5 * np.column_stack([boxes[:, 3] * c + boxes[:, 4] * s, boxes[:, 3] * s + boxes[:, 4] * c])
+
+    ha, hb = half_extents(a), half_extents(b)
+    span = np.clip(np.minimum(a[:, :2] + ha, b[:, :2] + hb) - np.maximum(a[:, :2] - ha, b[:, :2] - hb), 0.0, None)
+    return span[:, 0] * span[:, 1]
+
+
+def _lens_area(d: np.ndarray, r1: np.ndarray, r2: np.ndarray) -> np.ndarray:
+    """Area of the intersection of two discs with radii r1, r2 whose centres are d apart."""
+    small, large = np.minimum(r1, r2), np.maximum(r1, r2)
+    dd = np.maximum(d, 1e-12)
+    c1 = np.clip((dd**2 + r1**2 - r2**2) / (2 * dd * r1), -1.0, 1.0)
+    c2 = np.clip((dd**2 + r2**2 - r1**2) / (2 * dd * r2), -1.0, 1.0)
+    kite = np.sqrt(np.clip((-dd + r1 + r2) * (dd + r1 - r2) * (dd - r1 + r2) * (dd + r1 + r2), 0.0, None))
+    partial = r1**2 * np.arccos(c1) + r2**2 * np.arccos(c2) - 0.5 * kite
+    return np.where(d >= r1 + r2, 0.0, np.where(d <= large - small, np.pi * small**2, partial))
 
 
 def class_likelihood(classes: np.ndarray, confidence: float) -> np.ndarray:
@@ -124,8 +148,10 @@ class TrackLifecycle:
         table.status = np.where(established, np.where(table.misses > 0, int(TrackStatus.COASTING), int(TrackStatus.CONFIRMED)),
                                 table.status)
 
-    def expired(self, table: TrackTable, stamp_ns: int, position_std: np.ndarray) -> dict[str, np.ndarray]:
-        """Masks of tracks to delete, by reason."""
+    def expired(self, table: TrackTable, stamp_ns: int, position_std: np.ndarray,
+                boxes: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Masks of tracks to delete, by reason; duplicates are looked for when boxes (N, 7) x y z l w h
+        yaw are given."""
         c = self.config
         tentative = table.status == TrackStatus.TENTATIVE
         age_s = (stamp_ns - table.created_ns) / 1e9
@@ -135,4 +161,51 @@ class TrackLifecycle:
             "coasted_out": ~tentative & (silent_s > c.max_coast_s),
             "low_existence": table.existence < c.existence_delete,
             "uncertain": position_std > c.max_position_std_m,
+            "duplicate": self.duplicates(table, boxes) if boxes is not None else np.zeros(len(table), dtype=bool),
         }
+
+    def _overlaps(self, a: np.ndarray, b: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Pairs (i in a, j in b, or j in a with i < j when b is None) whose 3D IoU exceeds duplicate_iou,
+        with that IoU. The exact IoU is computed only where a cheap upper bound passes: each footprint
+        lies in its circumscribed circle and in its axis-aligned bounding box, so the footprints'
+        intersection is at most the smaller of the circles' lens and the bounding boxes' overlap."""
+        other = a if b is None else b
+        empty = np.zeros(0, dtype=np.int64)
+        if len(a) == 0 or len(other) == 0 or self.config.duplicate_iou >= 1.0:
+            return empty, empty, np.zeros(0)
+        radius_a, radius_b = 0.5 * np.linalg.norm(a[:, 3:5], axis=1), 0.5 * np.linalg.norm(other[:, 3:5], axis=1)
+        tree = cKDTree(a[:, :2])
+        reach = float(radius_a.max() + radius_b.max())
+        if b is None:
+            pairs = tree.query_pairs(reach, output_type="ndarray")
+            i, j = pairs[:, 0], pairs[:, 1]
+        else:
+            near = tree.sparse_distance_matrix(cKDTree(other[:, :2]), reach, output_type="ndarray")
+            i, j = near["i"].astype(np.int64), near["j"].astype(np.int64)
+        overlap = np.minimum(_lens_area(np.hypot(*(a[i, :2] - other[j, :2]).T), radius_a[i], radius_b[j]),
+                             _aabb_overlap(a[i], other[j]))
+        height = np.minimum(a[i, 5], other[j, 5])
+        volume = np.prod(a[i, 3:6], axis=1) + np.prod(other[j, 3:6], axis=1)
+        possible = overlap * height > self.config.duplicate_iou * (volume - overlap * height)
+        i, j = i[possible], j[possible]
+        iou = pairwise_iou_3d(a[i], other[j])
+        keep = iou > self.config.duplicate_iou
+        return i[keep], j[keep], iou[keep]
+
+    def duplicates(self, table: TrackTable, boxes: np.ndarray) -> np.ndarray:
+        """Of every two tracks whose boxes overlap by more than duplicate_iou (two tracks of one object:
+        real objects cannot share space), the younger."""
+        i, j, _ = self._overlaps(boxes, None)
+        drop = np.zeros(len(boxes), dtype=bool)
+        drop[np.where(table.created_ns[i] > table.created_ns[j], i, j)] = True
+        return drop
+
+    def overlapped_tracks(self, candidates: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+        """For each candidate box (K, 7), the track (row of boxes (N, 7)) it overlaps most if by more than
+        duplicate_iou (3D IoU), else -1. Two real objects cannot share space: such a detection belongs to
+        that track (which failed to gate it) and must not start a second one."""
+        owner = np.full(len(candidates), -1, dtype=np.int64)
+        i, j, iou = self._overlaps(candidates, boxes)
+        order = np.argsort(iou)                      # the largest overlap is written last
+        owner[i[order]] = j[order]
+        return owner

@@ -60,12 +60,12 @@ class CameraCenterModel(MeasurementModel):
     def _in_camera(self, motion: MotionModel, x: np.ndarray, pose: SensorPose) -> np.ndarray:
         return (motion.position_velocity(x)[0] - pose.translation) @ pose.rotation
 
-    def predict(self, motion: MotionModel, x: np.ndarray, pose: SensorPose) -> np.ndarray:
+    def predict(self, motion: MotionModel, x: np.ndarray, pose: SensorPose, sizes: np.ndarray) -> np.ndarray:
         pc = self._in_camera(motion, x, pose)
         uv, _ = self.camera.project(pc.reshape(-1, 3))
         return uv.reshape(pc.shape[:-1] + (2,))
 
-    def jacobian(self, motion: MotionModel, x: np.ndarray, pose: SensorPose) -> np.ndarray:
+    def jacobian(self, motion: MotionModel, x: np.ndarray, pose: SensorPose, sizes: np.ndarray) -> np.ndarray:
         pc = self._in_camera(motion, x, pose)
         jp, _ = motion.position_velocity_jacobian(x)
         return self.camera.project_jacobian(pc) @ pose.rotation.T @ jp
@@ -73,7 +73,8 @@ class CameraCenterModel(MeasurementModel):
     def visible(self, motion: MotionModel, x: np.ndarray, sizes: np.ndarray, pose: SensorPose) -> np.ndarray:
         pc = self._in_camera(motion, x, pose)
         uv, in_front = self.camera.project(pc)
-        return (in_front & self.camera.in_image(uv, self.settings.border_margin_px)
+        height_px = sizes[:, 2] * self.camera.K[1, 1] / np.maximum(pc[:, 2], self.camera.min_depth_m)
+        return (in_front & self.camera.in_image(uv, self.settings.border_margin_px) & (height_px >= self.sensor.min_box_height_px)
                 & (np.linalg.norm(pc, axis=1) <= self.sensor.max_range_m))
 
     def track_points(self, motion: MotionModel, x: np.ndarray, pose: SensorPose) -> np.ndarray:

@@ -24,6 +24,7 @@ class LidarBoxModel(MeasurementModel):
     angles = (3,)
     linear = True
     can_initiate = True
+    gate_points_are_measured = True
 
     def __init__(self, name: str, sensor: LidarConfig, settings: LidarTracking):
         super().__init__(name, settings, sensor.box_detection_probability)
@@ -54,11 +55,11 @@ class LidarBoxModel(MeasurementModel):
             velocity=velocity, dropped=dropped,
         )
 
-    def predict(self, motion: MotionModel, x: np.ndarray, pose: SensorPose) -> np.ndarray:
+    def predict(self, motion: MotionModel, x: np.ndarray, pose: SensorPose, sizes: np.ndarray) -> np.ndarray:
         position, _ = motion.position_velocity(x)
         return np.concatenate([position, x[..., motion.yaw_index, None]], axis=-1)
 
-    def jacobian(self, motion: MotionModel, x: np.ndarray, pose: SensorPose) -> np.ndarray:
+    def jacobian(self, motion: MotionModel, x: np.ndarray, pose: SensorPose, sizes: np.ndarray) -> np.ndarray:
         jp, _ = motion.position_velocity_jacobian(x)
         H = np.zeros((len(x), 4, motion.dim))
         H[:, 0:3] = jp
@@ -72,9 +73,19 @@ class LidarBoxModel(MeasurementModel):
         return d
 
     def visible(self, motion: MotionModel, x: np.ndarray, sizes: np.ndarray, pose: SensorPose) -> np.ndarray:
+        """In range, and big enough to put box_min_points on the scan: the box's apparent width over
+        the horizontal resolution times its height over the channel spacing (no occlusion)."""
+        s = self.sensor
         position, _ = motion.position_velocity(x)
-        distance = np.linalg.norm(position - pose.translation, axis=1)
-        return (distance >= self.sensor.min_range_m) & (distance <= self.sensor.max_range_m)
+        offset = position - pose.translation
+        distance = np.maximum(np.linalg.norm(offset, axis=1), 1e-3)
+        bearing = np.arctan2(offset[:, 1], offset[:, 0])
+        relative = x[:, motion.yaw_index] - bearing
+        width = np.abs(sizes[:, 0] * np.sin(relative)) + np.abs(sizes[:, 1] * np.cos(relative))
+        columns = width / distance / np.radians(s.horizontal_resolution_deg)
+        channel_spacing = np.radians(s.vertical_fov_deg[1] - s.vertical_fov_deg[0]) / max(s.channels - 1, 1)
+        rows = np.maximum(sizes[:, 2] / distance / channel_spacing, 1.0)
+        return (distance >= s.min_range_m) & (distance <= s.max_range_m) & (columns * rows >= s.box_min_points)
 
     def track_points(self, motion: MotionModel, x: np.ndarray, pose: SensorPose) -> np.ndarray:
         return motion.position_velocity(x)[0][:, :2]
@@ -85,6 +96,6 @@ class LidarBoxModel(MeasurementModel):
     def new_tracks(self, detections: Detections, rows: np.ndarray, pose: SensorPose) -> NewTracks:
         velocity = detections.velocity[rows] if detections.velocity is not None else np.zeros((len(rows), 3))
         return NewTracks(
-            position=detections.z[rows, 0:3], position_cov=detections.R[rows, 0:3, 0:3],
+            rows=rows, position=detections.z[rows, 0:3], position_cov=detections.R[rows, 0:3, 0:3],
             yaw=detections.z[rows, 3], yaw_var=detections.R[rows, 3, 3], velocity=velocity,
         )

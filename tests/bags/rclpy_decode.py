@@ -1,7 +1,7 @@
 """Runs INSIDE .venv-ros (started by test_rclpy_decode.py): decode every message of a bag with real
 rclpy's deserialize_message and compare each field with what rosbags decodes from the same bytes.
 
-    .venv-ros/bin/python tests/bags/rclpy_decode.py BAG
+    .venv-ros/bin/python tests/bags/rclpy_decode.py BAG [BAG...]
 
 Prints a JSON report {"messages": {type: count}, "mismatches": [...], "errors": [...]}; exit status
 0 when every message decoded and matched. Not collected by pytest (rclpy exists only in .venv-ros).
@@ -35,19 +35,27 @@ def plain(value):
     if isinstance(value, bytes) and len(value) == 1:
         return value[0]                  # rclpy 'byte' fields
     if isinstance(value, (bytes, bytearray)):
-        return list(value)
+        return ("bytes", bytes(value))
     if isinstance(value, (list, tuple)):
         return [plain(v) for v in value]
     if isinstance(value, np.ndarray) or type(value).__name__ == "array":
-        return np.asarray(value).tolist()
+        array = np.asarray(value)        # rclpy: array.array or numpy; rosbags: numpy
+        return (array.dtype.kind, array.dtype.itemsize, array.tobytes())
     if isinstance(value, np.generic):
         return value.item()
     return value
 
 
-def main(path: str) -> int:
+def main(paths: list[str]) -> int:
     counts: Counter = Counter()
     mismatches, errors = [], []
+    for path in paths:
+        _check(path, counts, mismatches, errors)
+    print(json.dumps({"messages": dict(counts), "mismatches": mismatches[:20], "errors": errors[:20]}))
+    return 0 if counts and not mismatches and not errors else 1
+
+
+def _check(path: str, counts: Counter, mismatches: list[str], errors: list[str]) -> None:
     with BagReader(path) as bag:
         for raw in bag.messages():
             counts[raw.msgtype] += 1
@@ -60,9 +68,7 @@ def main(path: str) -> int:
             if ours != theirs:
                 mismatches.append(f"{raw.topic} ({raw.msgtype}) at {raw.log_ns}")
         errors.extend(bag.problems)
-    print(json.dumps({"messages": dict(counts), "mismatches": mismatches[:20], "errors": errors[:20]}))
-    return 0 if counts and not mismatches and not errors else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(sys.argv[1:]))

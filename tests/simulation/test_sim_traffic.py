@@ -9,7 +9,7 @@ from datasets.simulation.config import load_scenario_config
 from datasets.simulation.paths import fillet_path
 from datasets.simulation.population import build_population
 from datasets.simulation.road import RoadLayout, SignalGroup
-from datasets.simulation.scenario import sensor_rng
+from datasets.simulation.scenario import random_stream
 from datasets.simulation.traffic import simulate_traffic
 from fusion.config.vehicle import VehicleBody
 from fusion.core.boxes import box_corners, points_in_boxes
@@ -22,7 +22,7 @@ TIMES = np.arange(0.0, 40.0, 0.25)
 def traffic():
     config = load_scenario_config()
     road = RoadLayout(config.road)
-    population, paths = build_population(config, road, VehicleBody(), sensor_rng(config.seed, "traffic"))
+    population, paths = build_population(config, road, VehicleBody(), random_stream(config.seed, "traffic"))
     history = simulate_traffic(population, paths, road, config.duration_s)
     return road, history, [history.world_at(t) for t in TIMES]
 

@@ -65,6 +65,9 @@ class AssociationConfig(StrictModel):
     training: TrainingConfig = TrainingConfig(epochs=25, batch_size=256, learning_rate=3.0e-3)
     checkpoint: str = "runs/association/model.safetensors"   # loaded by the tracker stage; relative to the working directory
 
+    def semantic_problems(self) -> list[tuple[str, str]]:
+        return [(f"model.{key}", problem) for key, problem in self.model.semantic_problems()]
+
 
 def default_association_path() -> Path:
     return config_dir() / "learned_association.yaml"

@@ -1,7 +1,12 @@
 """The learned association cost, as the tracker's AssociationCost protocol wants it.
 
+    tracker = learned_tracker(tracker_config, vehicle, tree, load_association_config())
+
+builds a MultiObjectTracker whose lidar association is the learned cost (checkpoint from the
+config's path) with the candidate gate widened as configured; by hand that is
+
     cost = LearnedAssociationCost.from_checkpoint(config, gate)
-    tracker = MultiObjectTracker(tracker_config, vehicle, tree, costs={"lidar": cost})
+    tracker = MultiObjectTracker(with_gate(tracker_config, p), vehicle, tree, costs={"lidar": cost})
     cost.bind(tracker)
 
 The cost reads the track side of its features (age, hits, speed, uncertainty, size) from the tracker
@@ -17,12 +22,15 @@ import torch
 
 from fusion.core.errors import InputError
 from fusion.learned.association.config import ARCHITECTURE, KIND, AssociationConfig
-from fusion.learned.association.features import pair_features, track_features
+from fusion.learned.association.features import RESIDUAL_DIM, pair_features, track_features
 from fusion.learned.association.model import AssociationNet, build_association_model
 from fusion.learned.checkpoint import load_checkpoint
 
 if TYPE_CHECKING:
+    from fusion.config.vehicle import VehicleConfig
+    from fusion.core.transform_tree import TransformTree
     from fusion.tracking.association import Candidates
+    from fusion.tracking.config import TrackerConfig
     from fusion.tracking.tracker import MultiObjectTracker
 
 
@@ -67,3 +75,21 @@ class LearnedAssociationCost:
             return nll
         w = self.config.cost.learned_weight
         return w * nll + (1 - w) * pairs.mahalanobis2 / 2
+
+
+def with_gate(tracker_config: TrackerConfig, gate_probability: float) -> TrackerConfig:
+    """The tracker config with its chi-square gate probability replaced."""
+    association = tracker_config.association.model_copy(update={"gate_probability": gate_probability})
+    return tracker_config.model_copy(update={"association": association})
+
+
+def learned_tracker(tracker_config: TrackerConfig, vehicle: VehicleConfig, tree: TransformTree, config: AssociationConfig,
+                    checkpoint: str | Path | None = None) -> MultiObjectTracker:
+    """A tracker whose lidar boxes are associated by the learned cost (see the module docstring)."""
+    from fusion.tracking.association import chi_square_gate
+    from fusion.tracking.tracker import MultiObjectTracker
+
+    cost = LearnedAssociationCost.from_checkpoint(config, chi_square_gate(tracker_config.association.gate_probability, RESIDUAL_DIM), checkpoint)
+    tracker = MultiObjectTracker(with_gate(tracker_config, config.cost.gate_probability), vehicle, tree, costs={"lidar": cost})
+    cost.bind(tracker)
+    return tracker

@@ -2,8 +2,8 @@
 run over a sequence with a chosen lidar association cost, and the recorder that turns the Kalman-only
 tracker's candidate pairs into labelled training samples.
 
-The run mirrors datasets.kitti.pipeline.track_sequence with lidar boxes only (that function builds
-its tracker without a cost hook); it reports tracks the same way (configs/kitti.yaml `output`).
+The run mirrors datasets.kitti.pipeline.track_sequence with lidar boxes only (that function takes no
+lidar cost from its caller); it reports tracks by the same rule (configs/kitti.yaml `output`).
 """
 from __future__ import annotations
 
@@ -20,9 +20,11 @@ from datasets.kitti.layout import KittiLayout
 from datasets.kitti.objects import KittiObjects, read_tracking_file
 from datasets.kitti.pipeline import _kitti_rows, kitti_vehicle
 from datasets.kitti.sequence import KITTI_CLASS, KittiSequence, frame_stamp_ns
-from fusion.camera_fusion.projection import project_boxes_3d
+from fusion.camera_fusion.projection import BoxProjector
 from fusion.core.measurements import Boxes3D
-from fusion.learned.association.features import FEATURE_NAMES, pair_features, track_features
+from fusion.core.objects import TrackStatus
+from fusion.learned.association.cost import with_gate
+from fusion.learned.association.features import FEATURE_NAMES, RESIDUAL_DIM, pair_features, track_features
 from fusion.tracking.association import Candidates, MahalanobisCost, assign, chi_square_gate
 from fusion.tracking.measurement import usable_rows
 from fusion.tracking.tracker import MultiObjectTracker
@@ -36,8 +38,8 @@ class BindableCost(Protocol):
 
 
 def lidar_gate(config: KittiConfig, cls: str) -> float:
-    """The chi-square gate of the class's tracker on 4-dimensional lidar box innovations."""
-    return chi_square_gate(config.classes[cls].tracker.association.gate_probability, 4)
+    """The chi-square gate of the class's tracker on lidar box innovations."""
+    return chi_square_gate(config.classes[cls].tracker.association.gate_probability, RESIDUAL_DIM)
 
 
 def truth_ids(labels: KittiObjects, boxes: Boxes3D, frame_rows: slice, match_iou: float) -> np.ndarray:
@@ -70,14 +72,12 @@ def track_lidar(sequence: KittiSequence, cls: str, config: KittiConfig, cost: Bi
     Returns the reported tracks as KITTI rows."""
     settings = config.classes[cls]
     vehicle = kitti_vehicle(sequence.calibration, settings, config, use_camera=False)
-    tracker_config = settings.tracker
-    if gate_probability is not None:
-        association = tracker_config.association.model_copy(update={"gate_probability": gate_probability})
-        tracker_config = tracker_config.model_copy(update={"association": association})
+    tracker_config = settings.tracker if gate_probability is None else with_gate(settings.tracker, gate_probability)
     tracker = MultiObjectTracker(tracker_config, vehicle, vehicle.transform_tree(), costs={"lidar": cost} if cost else None)
     if cost is not None:
         cost.bind(tracker)
     camera, T_camera_kitti = sequence.calibration.camera(config.image.camera_index, config.image.width, config.image.height)
+    project = BoxProjector(camera, T_camera_kitti)
     coast_ns = settings.output.max_coast_frames * (frame_stamp_ns(1) - frame_stamp_ns(0))
     label = int(KITTI_CLASS[cls])
     rows = []
@@ -85,15 +85,15 @@ def track_lidar(sequence: KittiSequence, cls: str, config: KittiConfig, cost: Bi
         lidar = sequence.lidar_boxes(frame, label)
         if before_step is not None:
             before_step(tracker, frame, lidar)
-        if len(lidar):   # an empty batch trips fusion.tracking.measurement.usable_rows (reported upstream)
-            tracker.step(lidar)
+        tracker.step(lidar)
         if after_step is not None:
             after_step(tracker)
-        objects = tracker.object_list(lidar.stamp_ns)
-        report = np.isin(objects.track_ids, tracker.tracks.ids[lidar.stamp_ns - tracker.tracks.last_hit_ns <= coast_ns])
-        objects = objects.select(report & (objects.existence_probability >= settings.output.min_existence))
-        boxes_2d, _ = project_boxes_3d(camera, T_camera_kitti, objects.position, objects.size, objects.yaw)
-        rows.append(_kitti_rows(frame, objects, boxes_2d, cls))
+        objects, tracks = tracker.object_list(lidar.stamp_ns, include_tentative=True), tracker.tracks
+        report = ((tracks.status != TrackStatus.TENTATIVE) & (lidar.stamp_ns - tracks.last_hit_ns <= coast_ns)
+                  & (tracks.existence >= settings.output.min_existence))
+        objects.existence_probability = tracks.existence.copy()
+        boxes_2d, _ = project(objects.position, objects.size, objects.yaw)
+        rows.append(_kitti_rows(frame, objects.select(report), boxes_2d[report], cls))
     return KittiObjects.concatenate(rows)
 
 
@@ -161,11 +161,8 @@ def record_pairs(layout: KittiLayout, sequence: KittiSequence, cls: str, config:
     recorder = PairRecorder(lidar_gate(config, cls), settings.tracker.association.method)
 
     def before(tracker: MultiObjectTracker, frame: int, boxes: Boxes3D) -> None:
-        truth = truth_ids(labels, boxes, slices[frame], match_iou)
-        if len(boxes):
-            keep, _ = usable_rows(settings.tracker.sensors.lidar.min_score, boxes.scores, boxes.centers, boxes.sizes, boxes.yaws)
-            truth = truth[keep]
-        recorder.begin(truth)
+        keep, _ = usable_rows(settings.tracker.sensors.lidar.min_score, boxes.scores, boxes.centers, boxes.sizes, boxes.yaws)
+        recorder.begin(truth_ids(labels, boxes, slices[frame], match_iou)[keep])
 
     track_lidar(sequence, cls, config, recorder, gate_probability, before, recorder.end)
     if not recorder.features:

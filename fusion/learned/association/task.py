@@ -64,6 +64,7 @@ def folds(sequences: list[str], n: int) -> list[list[str]]:
 class AssociationTask:
     kind = KIND
     selection_metric = "loss"
+    selection_maximise = False
 
     def __init__(self, config: AssociationConfig, train: PairData, validation: PairData):
         self.config, self.train, self.validation = config, train, validation
@@ -80,14 +81,10 @@ class AssociationTask:
     def collate(items: list[tuple[torch.Tensor, torch.Tensor]]) -> tuple[torch.Tensor, torch.Tensor]:
         return torch.stack([f for f, _ in items]), torch.stack([y for _, y in items])
 
-    def _positive_weight(self) -> torch.Tensor:
-        """Balances the (rare) negatives against the positives in the loss."""
-        positives = float(self.train.labels.sum())
-        return torch.tensor(max(len(self.train.labels) - positives, 1.0) / max(positives, 1.0))
-
     def loss(self, model: torch.nn.Module, batch: tuple[torch.Tensor, torch.Tensor], device: torch.device) -> tuple[torch.Tensor, dict[str, float]]:
         features, labels = (b.to(device) for b in batch)
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(model(features), labels, pos_weight=self._positive_weight().to(device))
+        # unweighted: the probabilities stay calibrated, as the cost's -log p needs
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(model(features), labels)
         return loss, {}
 
     def validate(self, model: torch.nn.Module, loader: DataLoader, device: torch.device) -> dict[str, float]:
@@ -96,8 +93,7 @@ class AssociationTask:
         for features, labels in loader:
             features, labels = features.to(device), labels.to(device)
             logits = model(features)
-            total += float(torch.nn.functional.binary_cross_entropy_with_logits(
-                logits, labels, pos_weight=self._positive_weight().to(device), reduction="sum"))
+            total += float(torch.nn.functional.binary_cross_entropy_with_logits(logits, labels, reduction="sum"))
             predicted = (logits > 0).float()
             correct += int((predicted == labels).sum())
             negatives += int((labels == 0).sum())

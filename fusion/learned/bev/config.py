@@ -128,6 +128,10 @@ class BevDetectorConfig(StrictModel):
     training: TrainingConfig = TrainingConfig(epochs=12, batch_size=8)
     checkpoint: str = "runs/bev/model.safetensors"   # loaded by the graph stage; relative to the working directory
 
+    def semantic_problems(self) -> list[tuple[str, str]]:
+        return [(f"{section}.{key}", problem) for section in ("raster", "model")
+                for key, problem in getattr(self, section).semantic_problems()]
+
 
 def default_bev_path() -> Path:
     return config_dir() / "bev_detector.yaml"

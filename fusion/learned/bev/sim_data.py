@@ -21,6 +21,7 @@ from fusion.core.measurements import Boxes3D, LidarPointCloud, RadarDetections
 from fusion.core.time import NS_PER_S
 from fusion.core.transform import Transform
 from fusion.learned.bev.config import BevDetectorConfig
+from fusion.learned.bev.detector import transform_boxes
 from fusion.learned.bev.evaluation import in_area
 from fusion.learned.bev.inputs import RadarScan, bev_inputs, cloud_intensity, lidar_points_in_base
 from fusion.learned.bev.raster import rasterise
@@ -34,6 +35,8 @@ class SimFrame:
     raster: np.ndarray            # (channels, rows, cols) float16
     truth: GroundTruth
     classical: Boxes3D | None     # the classical lidar front-end's boxes in base_link, when asked for
+    base_from_lidar: Transform
+    lidar_velocity: np.ndarray    # (3,) the lidar's own velocity over ground, in the lidar frame
 
 
 def scenario_config(config: BevDetectorConfig, seed: int) -> ScenarioConfig:
@@ -116,13 +119,8 @@ def frames_from_scenario(config: BevDetectorConfig, scenario: Scenario, with_cla
         if len(near):
             counts[near] = points_in_boxes(points, centers[near], truth.sizes[near], yaws[near]).sum(axis=1)
         gt = GroundTruth(centers, truth.sizes.astype(float), yaws, truth.classes.astype(np.int64), velocities, counts)
-        boxes = None
-        if classical is not None:
-            found = classical.detect(cloud, twist).boxes
-            heading = base_from_lidar.rotate(np.column_stack([np.cos(found.yaws), np.sin(found.yaws), np.zeros(len(found))]))
-            boxes = Boxes3D(cloud.stamp_ns, base, "lidar_classical", centers=base_from_lidar.apply(found.centers).reshape(-1, 3),
-                            sizes=found.sizes, yaws=np.arctan2(heading[:, 1], heading[:, 0]), classes=found.classes, scores=found.scores)
-        frames.append(SimFrame(cloud.stamp_ns, raster, gt, boxes))
+        boxes = None if classical is None else transform_boxes(classical.detect(cloud, twist).boxes, base_from_lidar, base)
+        frames.append(SimFrame(cloud.stamp_ns, raster, gt, boxes, base_from_lidar, twist[0]))
     return frames
 
 

@@ -48,7 +48,8 @@ class BevSamples(Dataset):
 
 class BevTask:
     kind = KIND
-    selection_metric = "loss"
+    selection_metric = "mAP"
+    selection_maximise = True
 
     def __init__(self, config: BevDetectorConfig, train: list[SimFrame] | None = None, validation: list[SimFrame] | None = None):
         self.config = config

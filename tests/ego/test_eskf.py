@@ -1,0 +1,116 @@
+"""ErrorStateFilter maths: rotations against scipy, Jacobians against numerical differentiation."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.spatial.transform import Rotation
+
+from fusion.ego.eskf import BG, N, TH, V, ErrorStateFilter, ProcessNoise, cross, matrix_to_quaternion, skew, so3_exp
+
+NOISE = ProcessNoise(1.7e-4, 1.2e-3, 2e-6, 3e-5)
+
+
+@pytest.mark.parametrize("phi", [[0.0, 0.0, 0.0], [1e-7, -2e-7, 3e-8], [0.3, -0.2, 0.1], [2.0, 1.0, -2.5]])
+def test_so3_exp_matches_scipy(phi) -> None:
+    assert np.allclose(so3_exp(np.array(phi)), Rotation.from_rotvec(phi).as_matrix(), atol=1e-12)
+
+
+def test_matrix_to_quaternion_matches_scipy() -> None:
+    rotations = Rotation.random(200, random_state=3)
+    special = Rotation.from_rotvec([[np.pi, 0, 0], [0, np.pi, 0], [0, 0, np.pi], [0, 0, 0], [0.0, 2.0, 1.0]])
+    for r in list(rotations) + list(special):
+        expected = r.as_quat(canonical=True)
+        got = matrix_to_quaternion(r.as_matrix())
+        assert np.allclose(got, expected, atol=1e-12) or np.allclose(got, -expected, atol=1e-12) and abs(expected[3]) < 1e-12
+
+
+def test_skew_and_cross() -> None:
+    a, b = np.array([0.3, -1.2, 2.0]), np.array([-0.7, 0.4, 1.1])
+    assert np.allclose(cross(a, b), np.cross(a, b))
+    assert np.allclose(skew(a) @ b, np.cross(a, b))
+
+
+def _filter(earth: bool = True) -> ErrorStateFilter:
+    f = ErrorStateFilter(NOISE, np.array([0.0, 4.8e-5, 5.5e-5]) if earth else None)
+    f.p = np.array([10.0, -4.0, 1.0])
+    f.v = np.array([8.0, 3.0, 0.2])
+    f.R = Rotation.from_euler("xyz", [0.05, -0.03, 1.2]).as_matrix()
+    f.ba = np.array([0.01, -0.02, 0.03])
+    f.bg = np.array([1e-3, -2e-3, 5e-4])
+    return f
+
+
+def _perturbed(f: ErrorStateFilter, dx: np.ndarray) -> ErrorStateFilter:
+    g = _filter(f.earth_rate is not None)
+    g.inject(dx)
+    return g
+
+
+@pytest.mark.parametrize("model", ["point_position", "point_velocity", "body_velocity", "gyro_bias_model"])
+def test_measurement_jacobians_match_numerical_differentiation(model: str) -> None:
+    f = _filter(earth=model == "gyro_bias_model")  # the velocity models neglect the Earth rate's attitude term
+    lever, gyro = np.array([-0.9, 0.1, 1.3]), np.array([0.02, -0.01, 0.3])
+    args = {"point_position": (lever,), "point_velocity": (lever, gyro), "body_velocity": (lever, gyro), "gyro_bias_model": ()}[model]
+    h0, H = getattr(f, model)(*args)
+    numeric = np.zeros_like(H)
+    eps = 1e-6
+    for i in range(N):
+        dx = np.zeros(N)
+        dx[i] = eps
+        numeric[:, i] = (getattr(_perturbed(f, dx), model)(*args)[0] - h0) / eps
+    assert np.allclose(H, numeric, atol=1e-5)
+
+
+def test_error_transition_matches_nominal_propagation() -> None:
+    """With P0 = dx dx^T and no process noise, the propagated covariance is (F dx)(F dx)^T; F dx
+    must match the difference of the two propagated nominal states (perturbed and not)."""
+    gyro, accel, dt, steps = np.array([0.01, -0.02, 0.2]), np.array([0.5, 0.3, 9.7]), 0.01, 5
+
+    def propagated(dx: np.ndarray) -> ErrorStateFilter:
+        f = _filter(earth=False)
+        f._qc = np.zeros(N)
+        f.inject(dx)
+        f.P = np.outer(dx, dx)
+        for _ in range(steps):
+            f.predict(dt, gyro, accel)
+        f.propagate_covariance()
+        return f
+
+    base = propagated(np.zeros(N))
+    for i in range(N):
+        dx = np.zeros(N)
+        dx[i] = 1e-4
+        moved = propagated(dx)
+        err = np.concatenate([moved.p - base.p, moved.v - base.v, Rotation.from_matrix(base.R.T @ moved.R).as_rotvec(),
+                              moved.ba - base.ba, moved.bg - base.bg])
+        assert np.allclose(np.outer(err, err), moved.P, atol=1e-12 + 0.01 * np.abs(moved.P).max()), i
+
+
+def test_gate_rejects_and_leaves_the_state() -> None:
+    f = _filter()
+    f.P = np.eye(N) * 0.01
+    before = f.p.copy()
+    h, H = f.point_position(np.zeros(3))
+    accepted, d2 = f.correct(np.array([50.0, 0.0, 0.0]), H, np.eye(3), gate=16.3)
+    assert not accepted and d2 > 16.3 and np.array_equal(f.p, before)
+    accepted, _ = f.correct(np.array([0.5, 0.0, 0.0]), H, np.eye(3), gate=16.3)
+    assert accepted and f.p[0] > before[0]
+
+
+def test_numerically_impossible_update_changes_nothing() -> None:
+    f = _filter()
+    f.P = np.zeros((N, N))
+    H = np.zeros((3, N))
+    H[:, V] = np.eye(3)
+    accepted, d2 = f.correct(np.ones(3), H, np.zeros((3, 3)))
+    assert not accepted and np.isnan(d2)
+    assert f.is_finite()
+
+
+def test_coast_grows_uncertainty_and_moves_at_constant_velocity() -> None:
+    f = _filter()
+    f.P = np.eye(N) * 1e-4
+    p0 = f.p.copy()
+    f.coast(1.0, accel_std=3.0, yaw_rate_std=0.3)
+    assert np.allclose(f.p, p0 + f.v)
+    assert f.P[V, V][0, 0] > 8.0 and f.P[TH, TH][2, 2] > 0.08 and f.P[BG, BG][0, 0] >= 1e-4
