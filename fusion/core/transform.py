@@ -27,8 +27,18 @@ class Transform:
         object.__setattr__(self, "rotation", quat.normalize(q))
 
     @classmethod
+    def _derived(cls, translation: np.ndarray, rotation: np.ndarray) -> Transform:
+        """A transform computed from already-validated ones: skips the input checks (they dominate
+        tf lookups on the tracker's hot path) and only renormalises the quaternion."""
+        q = rotation / np.sqrt(rotation @ rotation)
+        t = cls.__new__(cls)
+        object.__setattr__(t, "translation", translation)
+        object.__setattr__(t, "rotation", -q if q[3] < 0.0 else q)
+        return t
+
+    @classmethod
     def identity(cls) -> Transform:
-        return cls(np.zeros(3), np.array([0.0, 0.0, 0.0, 1.0]))
+        return cls._derived(np.zeros(3), np.array([0.0, 0.0, 0.0, 1.0]))
 
     @classmethod
     def from_rpy(cls, translation: np.ndarray | list[float], rpy: np.ndarray | list[float]) -> Transform:
@@ -65,11 +75,11 @@ class Transform:
 
     def inverse(self) -> Transform:
         q_inv = quat.conjugate(self.rotation)
-        return Transform(-quat.rotate(q_inv, self.translation), q_inv)
+        return Transform._derived(-quat.rotate(q_inv, self.translation), q_inv)
 
     def __matmul__(self, other: Transform) -> Transform:
         """Composition: (T_a_b @ T_b_c) is T_a_c."""
-        return Transform(
+        return Transform._derived(
             self.translation + quat.rotate(self.rotation, other.translation),
             quat.multiply(self.rotation, other.rotation),
         )
@@ -85,7 +95,7 @@ class Transform:
 
     def interpolate(self, other: Transform, fraction: float) -> Transform:
         """Linear in translation, slerp in rotation; fraction 0 gives self, 1 gives other."""
-        return Transform(
+        return Transform._derived(
             (1.0 - fraction) * self.translation + fraction * other.translation,
             quat.slerp(self.rotation, other.rotation, fraction),
         )

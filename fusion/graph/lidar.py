@@ -6,25 +6,21 @@ from __future__ import annotations
 from typing import Any
 
 from fusion.config.vehicle import LidarConfig
-from fusion.core.errors import UnknownFrameError
 from fusion.core.measurements import Boxes3D, LidarPointCloud
 from fusion.core.transform import Transform
-from fusion.ego.state import Odometry
-from fusion.graph.ego_motion import EgoMotion
-from fusion.graph.node import NodeCore, Output
+from fusion.graph.frontend_node import FrontEndNode
+from fusion.graph.node import Output
 from fusion.graph.topics import EGO_ODOMETRY, frontend_topic, sensor_topic
 from fusion.messages import detection3d, odometry, pointcloud2
 from sensors.lidar.detector import LidarDetector, LidarDetectorConfig
 
 
-class LidarNode(NodeCore):
+class LidarNode(FrontEndNode):
     def __init__(self, sensor_id: str, sensor: LidarConfig, T_base_sensor: Transform, input_kind: str = "points",
                  detector: LidarDetectorConfig | None = None):
         """input_kind 'points' runs the detector on PointCloud2; 'detections' takes Detection3DArray boxes."""
-        super().__init__(f"lidar_{sensor_id}")
-        self.sensor_id, self.sensor, self.T_base_sensor = sensor_id, sensor, T_base_sensor
+        super().__init__(f"lidar_{sensor_id}", sensor_id, sensor, T_base_sensor)
         self.detector = LidarDetector(detector)
-        self.ego = EgoMotion()
         if input_kind == "points":
             self.add_input(sensor_topic(sensor_id, "points"), {"sensor_msgs/msg/PointCloud2": self._decode_cloud})
         else:
@@ -41,12 +37,7 @@ class LidarNode(NodeCore):
             self.diagnostics.dropped(topic, f"class {class_id!r} is not a road user", count=count)
         return boxes
 
-    def _process(self, topic: str, data: Any, now_ns: int) -> list[Output]:
-        if isinstance(data, Odometry):
-            self.ego.update(data)
-            return []
-        if data.frame_id != self.sensor.frame_id:
-            raise UnknownFrameError(f"frame {data.frame_id!r}", f"{self.name} expects frame {self.sensor.frame_id!r}")
+    def _process_sensor(self, data: Any) -> list[Output]:
         if isinstance(data, LidarPointCloud):
             data = self.detector.detect(data, self.ego.sensor_twist(self.T_base_sensor, data.stamp_ns)).boxes
         return [Output(frontend_topic(self.sensor_id), data.stamp_ns, data)]

@@ -10,28 +10,24 @@ from typing import Any
 import numpy as np
 
 from fusion.config.vehicle import RadarConfig
-from fusion.core.errors import UnknownFrameError
 from fusion.core.measurements import RadarDetections
 from fusion.core.transform import Transform
-from fusion.ego.state import Odometry
 from fusion.graph.diagnostics import Status
-from fusion.graph.ego_motion import EgoMotion
-from fusion.graph.node import NodeCore, Output
+from fusion.graph.frontend_node import FrontEndNode
+from fusion.graph.node import Output
 from fusion.graph.topics import EGO_ODOMETRY, frontend_topic, objects_topic, sensor_topic
 from fusion.messages import detection3d, encoders, odometry, pointcloud2, radar_scan
 from sensors.radar.ego_velocity import SensorVelocity
 from sensors.radar.frontend import RadarFrontEnd, RadarFrontEndConfig
 
 
-class RadarNode(NodeCore):
+class RadarNode(FrontEndNode):
     def __init__(self, sensor_id: str, sensor: RadarConfig, T_base_sensor: Transform, input_kind: str = "scan",
                  frontend: RadarFrontEndConfig | None = None, objects: bool = False):
         """input_kind 'scan' reads radar_msgs/RadarScan, 'points' a radar PointCloud2; objects runs the
         radar front-end on every scan and publishes its moving objects."""
-        super().__init__(f"radar_{sensor_id}")
-        self.sensor_id, self.sensor, self.T_base_sensor = sensor_id, sensor, T_base_sensor
+        super().__init__(f"radar_{sensor_id}", sensor_id, sensor, T_base_sensor)
         self.frontend = RadarFrontEnd(frontend) if objects else None
-        self.ego = EgoMotion()
         self.velocity_fits = {"from odometry": 0, "from scan": 0, "none": 0}
         decoders = {"scan": {"radar_msgs/msg/RadarScan": radar_scan.to_radar_detections},
                     "points": {"sensor_msgs/msg/PointCloud2": pointcloud2.to_radar_detections}}[input_kind]
@@ -51,12 +47,7 @@ class RadarNode(NodeCore):
 
         return run
 
-    def _process(self, topic: str, data: Any, now_ns: int) -> list[Output]:
-        if isinstance(data, Odometry):
-            self.ego.update(data)
-            return []
-        if data.frame_id != self.sensor.frame_id:
-            raise UnknownFrameError(f"frame {data.frame_id!r}", f"{self.name} expects frame {self.sensor.frame_id!r}")
+    def _process_sensor(self, data: Any) -> list[Output]:
         outputs = [Output(frontend_topic(self.sensor_id), data.stamp_ns, data)]
         if self.frontend is not None:
             outputs.append(Output(objects_topic(self.sensor_id), data.stamp_ns, self._objects(data)))
