@@ -20,6 +20,8 @@ setup(
         (f"share/{PACKAGE}", ["package.xml"]),
         (f"share/{PACKAGE}/launch", glob("launch/*.py") + glob("launch/*.yaml")),
         (f"share/{PACKAGE}/configs", glob("configs/*.yaml")),
+        (f"share/{PACKAGE}/configs/kitti_replay", glob("configs/kitti_replay/*.yaml")),
+        *[(f"share/{PACKAGE}/{d}", glob(f"{d}/*.msg")) for d in sorted(glob("ros/interfaces/*/msg"))],   # typestore.interfaces_dir
     ],
     install_requires=[
         "numpy",
@@ -48,6 +50,7 @@ setup(
             "taishan_lidar_node = fusion.ros.lidar_node:main",
             "taishan_ego_node = fusion.ros.ego_node:main",
             "taishan_tracker_node = fusion.ros.tracker_node:main",
+            "taishan_fusion_node = fusion.ros.fusion_node:main",
         ],
     },
 )

@@ -100,7 +100,8 @@ VENV_ABS=$(cd "$VENV" && pwd)
 VPY="$VENV_ABS/bin/python"
 say "installing rclpy, interface and generator wheels, and taishan (editable) into $VENV"
 "$VPY" -m pip install -q --upgrade pip
-"$VPY" -m pip install -q -c constraints.txt "${ROS_PACKAGES[@]}" -e .
+# the train extra (CPU torch, safetensors) so that the learned graph stages run in live nodes too
+"$VPY" -m pip install -q -c constraints.txt "${ROS_PACKAGES[@]}" -e ".[train]"
 
 # --- 4. Point the wheels' exported CMake files at this machine's Python ------------------------------
 # They were built in a manylinux image and name its Python: /opt/python/cp311-cp311/...

@@ -4,13 +4,16 @@ CameraInfo, the camera's pose as /tf_static, and the official labels as /ground_
 
 Frame k is stamped k x 100 ms (KITTI's 10 Hz) and logged at its stamp. Everything is in the
 sequence's own frames (KITTI_FRAME, REP 103 axes, moving with the car: the tracking sequences'
-detections carry no ego motion); labels of classes Taishan does not track (DontCare, Misc, Tram)
-are left out. The sensor names are those of datasets.kitti.sequence, so a replay needs the
-matching vehicle config (datasets.kitti.pipeline.kitti_vehicle).
+detections carry no ego motion); the lidar boxes are stamped with the detector's frame
+(LIDAR_FRAME, mounted at KITTI_FRAME without offset), as a lidar front-end expects. Labels of
+classes Taishan does not track (DontCare, Misc, Tram) are left out. The sensor names are those of
+datasets.kitti.sequence, so a replay needs the matching vehicle config: configs/kitti_replay
+(`taishan replay BAG --config configs/kitti_replay --eval`).
 """
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +29,7 @@ from fusion.core.classes import ObjectClass
 from fusion.core.errors import InputError
 from fusion.core.transform import Transform
 from fusion.graph import topics
-from fusion.messages import detection3d, encoders, ground_truth, tf
+from fusion.messages import camera_info, detection2d, detection3d, ground_truth, tf
 from fusion.messages.tf import StampedTransform
 
 IMAGE_SIZE = (1242, 375)   # KITTI tracking colour images (width, height)
@@ -65,7 +68,8 @@ def write_kitti_bag(root: Path, sequence: str, path: Path, *, storage: str = "mc
         for k in tqdm(range(entry.n_frames), desc=f"KITTI {sequence}", unit="frame", file=sys.stderr, disable=not progress):
             stamp = frame_stamp_ns(k)
             bag.write(topics.GROUND_TRUTH_OBJECTS, ground_truth.from_truth_frame(T, truth[k], KITTI_FRAME), stamp)
-            bag.write(topics.sensor_topic(LIDAR_SENSOR, "detections"), detection3d.from_boxes3d(T, seq.lidar_boxes(k)), stamp)
-            bag.write(topics.sensor_topic(CAMERA_SENSOR, "camera_info"), encoders.from_camera(T, camera, stamp), stamp)
-            bag.write(topics.sensor_topic(CAMERA_SENSOR, "detections"), encoders.from_camera_detections(T, seq.camera_boxes(k)), stamp)
+            boxes = replace(seq.lidar_boxes(k), frame_id=LIDAR_FRAME)   # KITTI_FRAME and LIDAR_FRAME coincide
+            bag.write(topics.sensor_topic(LIDAR_SENSOR, "detections"), detection3d.from_boxes3d(T, boxes), stamp)
+            bag.write(topics.sensor_topic(CAMERA_SENSOR, "camera_info"), camera_info.from_camera(T, camera, stamp), stamp)
+            bag.write(topics.sensor_topic(CAMERA_SENSOR, "detections"), detection2d.from_camera_detections(T, seq.camera_boxes(k)), stamp)
         return dict(bag.counts)

@@ -26,7 +26,7 @@ from datasets.simulation.scenario import Scenario
 from fusion.config.vehicle import CameraConfig, ImuConfig
 from fusion.core.measurements import Boxes3D, CameraDetections, GnssFix, ImuSample, LidarPointCloud, RadarDetections
 from fusion.graph import topics
-from fusion.messages import detection3d, encoders, ground_truth, imu, navsat, odometry, pointcloud2, tf
+from fusion.messages import camera_info, detection2d, detection3d, ground_truth, imu, navsat, odometry, pointcloud2, radar_scan, tf
 from fusion.messages.header import MessageTypes
 from sensors.camera.pinhole import PinholeCamera
 
@@ -38,8 +38,10 @@ def _radar_cloud(types: MessageTypes, d: RadarDetections) -> Any:
                                                               "rcs": d.rcs.astype(np.float32)})
 
 
-class _Encoder:
-    """Measurement -> [(topic, message)] for one scenario's vehicle."""
+class MeasurementEncoder:
+    """A simulated measurement -> [(topic, message)] on the graph's input topics, for one scenario's
+    vehicle. `types` maps type names to message classes: rosbags' (the bag writer's) or rclpy's (a
+    driver publishing a scenario into the live graph), so bags and live input carry the same messages."""
 
     def __init__(self, scenario: Scenario, types: MessageTypes):
         self.types = types
@@ -52,10 +54,10 @@ class _Encoder:
     def __call__(self, m: Any) -> list[tuple[str, Any]]:
         T, sensor = self.types, m.sensor_id
         if isinstance(m, CameraDetections):
-            return [(topics.sensor_topic(sensor, "detections"), encoders.from_camera_detections(T, m)),
-                    (topics.sensor_topic(sensor, "camera_info"), encoders.from_camera(T, self.cameras[sensor], m.stamp_ns))]
+            return [(topics.sensor_topic(sensor, "detections"), detection2d.from_camera_detections(T, m)),
+                    (topics.sensor_topic(sensor, "camera_info"), camera_info.from_camera(T, self.cameras[sensor], m.stamp_ns))]
         if isinstance(m, RadarDetections):
-            return [(topics.sensor_topic(sensor, "scan"), encoders.from_radar_detections(T, m)),
+            return [(topics.sensor_topic(sensor, "scan"), radar_scan.from_radar_detections(T, m)),
                     (topics.sensor_topic(sensor, "points"), _radar_cloud(T, m))]
         if isinstance(m, Boxes3D):
             return [(topics.sensor_topic(sensor, "detections"), detection3d.from_boxes3d(T, m))]
@@ -82,7 +84,7 @@ def write_scenario_bag(scenario: Scenario, path: str | Path, *, storage: str = "
     """Write the scenario; returns the message count per topic."""
     with BagWriter(path, storage=storage, overwrite=overwrite) as bag:
         T = bag.types
-        encode = _Encoder(scenario, T)
+        encode = MeasurementEncoder(scenario, T)
         timeline = list(_timeline(scenario))
         start = min(min(log for log, _, _ in timeline), int(scenario.ego.stamps_ns[0]))
         bag.write(topics.TF_STATIC, tf.from_transforms(T, tf.vehicle_extrinsics(scenario.vehicle, start)), start)

@@ -20,7 +20,7 @@ from datasets.simulation.scenario import TruthFrame
 from datasets.vod import load_frames
 from fusion.core.time import NS_PER_S
 from fusion.graph import topics
-from fusion.messages import encoders, ground_truth, pointcloud2, tf
+from fusion.messages import camera_info, ground_truth, pointcloud2, tf
 from fusion.messages.tf import StampedTransform
 
 LIDAR_FRAME, RADAR_FRAME, CAMERA_FRAME = "lidar", "radar", "camera"
@@ -46,7 +46,7 @@ def write_vod_bag(root: Path | None, path: Path, *, storage: str = "mcap", overw
             bag.write(topics.sensor_topic(RADAR_SENSOR, "points"), pointcloud2.encode(
                 T, stamp, RADAR_FRAME, {name: radar[:, j] for j, name in enumerate(RADAR_FIELDS)}), stamp)
             camera = replace(frame.camera, frame_id=CAMERA_FRAME)
-            bag.write(topics.sensor_topic(CAMERA_SENSOR, "camera_info"), encoders.from_camera(T, camera, stamp), stamp)
+            bag.write(topics.sensor_topic(CAMERA_SENSOR, "camera_info"), camera_info.from_camera(T, camera, stamp), stamp)
             labels = frame.labels
             centers, sizes, yaws = labels.boxes_in(frame.T_camera_lidar.inverse())
             n = len(labels)

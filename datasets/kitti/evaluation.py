@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from datasets.kitti.config import load_kitti_config
 from datasets.kitti.layout import KittiLayout
 from datasets.kitti.objects import KittiObjects, read_tracking_file, write_tracking_file
-from datasets.kitti.pipeline import track_sequence
+from datasets.kitti.pipeline import TrackerBuilder, track_sequence
 from datasets.kitti.plots import plot_bev, plot_hota_alpha
 from datasets.kitti.scoring import score_results
 from datasets.kitti.sequence import load_sequence
@@ -18,10 +18,13 @@ from fusion.core.errors import InputError
 
 
 def evaluate(data: Path, out: Path, classes: list[str], use_camera: bool, config_path: Path,
-             plot_sequence: str | None = None, with_3d: bool = True, sequences: list[str] | None = None) -> dict[str, Any]:
+             plot_sequence: str | None = None, with_3d: bool = True, sequences: list[str] | None = None,
+             association: Callable[[str, str], TrackerBuilder] | None = None) -> dict[str, Any]:
     """Track, write, score and plot. Returns {"classes": {cls: figures}, "plots": [...], ...}; the
     per-class figures include `fps`: frames per CPU second of this process spent tracking that class
-    (reading and converting files excluded; CPU time, so other load on the machine does not count)."""
+    (reading and converting files excluded; CPU time, so other load on the machine does not count).
+    `association(sequence, cls)`: the tracker builder replacing the Kalman association (track_sequence's
+    hook), e.g. fusion.learned.association.kitti.LearnedKittiAssociation; None: the configured one."""
     from tqdm import tqdm
 
     config = load_kitti_config(config_path)
@@ -42,7 +45,8 @@ def evaluate(data: Path, out: Path, classes: list[str], use_camera: bool, config
         sequence = load_sequence(layout, entry, classes, use_camera)
         parts = []
         for cls in classes:
-            run = track_sequence(sequence, cls, config, use_camera)
+            build = association(entry.name, cls) if association is not None else None
+            run = track_sequence(sequence, cls, config, use_camera, build_tracker=build)
             seconds[cls] += run.tracking_s
             # one tracker per class, each numbering from 1: shift ids to keep them unique in the file
             run.objects.track_ids = run.objects.track_ids + max((int(p.track_ids.max()) for p in parts if len(p)), default=0)
@@ -61,7 +65,8 @@ def evaluate(data: Path, out: Path, classes: list[str], use_camera: bool, config
                  out / "plots" / f"bev_{plot_seq}.png"),
     ]
     summary = {"classes": figures, "sensors": sensors, "sequences": [e.name for e in entries], "frames": frames,
-               "data": str(layout.root), "config": str(config_path), "plots": [str(p) for p in plots]}
+               "data": str(layout.root), "config": str(config_path), "plots": [str(p) for p in plots],
+               "association": "kalman" if association is None else str(association)}
     out.mkdir(parents=True, exist_ok=True)
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary

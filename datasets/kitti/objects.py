@@ -13,8 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
+from datasets.kitti.frames import flu_to_kitti_boxes, observation_angle
 from datasets.kitti.table import check_frame, read_table
 from fusion.core.errors import InputError
+from fusion.core.objects import ObjectList
 
 # Every object type KITTI tracking labels use ("Person" is KITTI tracking's person sitting).
 KITTI_TYPES = ("Car", "Van", "Truck", "Pedestrian", "Person", "Person_sitting", "Cyclist", "Tram", "Misc", "DontCare")
@@ -78,6 +80,18 @@ class KittiObjects:
 
     def sorted_by_frame(self) -> KittiObjects:
         return self.select(np.argsort(self.frames, kind="stable"))
+
+
+def kitti_rows(frame: int, objects: ObjectList, boxes_2d: np.ndarray, type_name: str) -> KittiObjects:
+    """Tracker output of one frame as KITTI result rows of one type (`objects` in KITTI_FRAME, their
+    image boxes `boxes_2d`); the score column is the track's existence probability."""
+    n = len(objects)
+    dims, locations, rotation_y = flu_to_kitti_boxes(objects.position, objects.size, objects.yaw)
+    return KittiObjects(
+        frames=np.full(n, frame, dtype=np.int64), track_ids=objects.track_ids.astype(np.int64),
+        types=np.full(n, type_name, dtype=object), truncated=np.zeros(n), occluded=np.zeros(n, dtype=np.int64),
+        alpha=observation_angle(locations, rotation_y), boxes_2d=boxes_2d, dimensions=dims, locations=locations,
+        rotation_y=rotation_y, scores=objects.existence_probability.astype(float))
 
 
 def _row_table(table: dict[str, np.ndarray]) -> KittiObjects:

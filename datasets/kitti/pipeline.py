@@ -6,6 +6,10 @@ boxes confirm PointRCNN boxes (fusion.camera_fusion.stage), the lidar batch goes
 life-cycle evidence, or as the tracker's camera measurement), and the confirmed tracks hit within
 `output.max_coast_frames` are written as KITTI rows, with the matched camera box as the 2D box.
 
+`build_tracker` is the hook that replaces the tracker's lidar association (for example the learned
+cost, fusion.learned.association.cost.learned_tracker); `before_step` / `after_step` observe each
+frame's 3D update (training-data recorders).
+
 Output is online: a frame's rows are what the tracker knows at that frame. The frames before a
 track's confirmation are not back-filled (that would need the future, and KITTI's offline scoring
 would reward it); with the camera, a track is usually confirmed in the frame it starts (a lidar
@@ -15,13 +19,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
 from datasets.kitti.calibration import KittiCalibration
 from datasets.kitti.config import ClassConfig, KittiConfig
-from datasets.kitti.frames import KITTI_FRAME, flu_to_kitti_boxes, observation_angle
-from datasets.kitti.objects import KittiObjects
+from datasets.kitti.frames import KITTI_FRAME
+from datasets.kitti.objects import KittiObjects, kitti_rows
 from datasets.kitti.sequence import (CAMERA_FRAME, CAMERA_SENSOR, KITTI_CLASS, LIDAR_FRAME, LIDAR_SENSOR,
                                      KittiSequence, frame_stamp_ns)
 from fusion.camera_fusion.identity import CameraIdentityCost
@@ -29,9 +34,15 @@ from fusion.camera_fusion.projection import BoxProjector
 from fusion.camera_fusion.stage import CameraFusion
 from fusion.config.loader import parse_config
 from fusion.config.vehicle import VehicleConfig
-from fusion.core.objects import ObjectList, TrackStatus
+from fusion.core.measurements import Boxes3D
+from fusion.core.objects import TrackStatus
+from fusion.core.transform_tree import TransformTree
+from fusion.tracking.config import TrackerConfig
 from fusion.tracking.geometry import pairwise_iou_2d
 from fusion.tracking.tracker import MultiObjectTracker
+
+
+TrackerBuilder = Callable[[TrackerConfig, VehicleConfig, TransformTree], MultiObjectTracker]
 
 
 @dataclass
@@ -66,19 +77,17 @@ def kitti_vehicle(calibration: KittiCalibration, settings: ClassConfig, config: 
     return parse_config(vehicle, VehicleConfig, f"KITTI vehicle from {calibration.source}")
 
 
-def _kitti_rows(frame: int, objects: ObjectList, boxes_2d: np.ndarray, type_name: str) -> KittiObjects:
-    """KITTI rows of tracks; the score column is the track's existence probability."""
-    n = len(objects)
-    dims, locations, rotation_y = flu_to_kitti_boxes(objects.position, objects.size, objects.yaw)
-    return KittiObjects(
-        frames=np.full(n, frame, dtype=np.int64), track_ids=objects.track_ids.astype(np.int64),
-        types=np.full(n, type_name, dtype=object), truncated=np.zeros(n), occluded=np.zeros(n, dtype=np.int64),
-        alpha=observation_angle(locations, rotation_y), boxes_2d=boxes_2d, dimensions=dims, locations=locations,
-        rotation_y=rotation_y, scores=objects.existence_probability.astype(float))
+def track_sequence(sequence: KittiSequence, cls: str, config: KittiConfig, use_camera: bool, *,
+                   build_tracker: TrackerBuilder | None = None,
+                   before_step: Callable[[MultiObjectTracker, int, Boxes3D], None] | None = None,
+                   after_step: Callable[[MultiObjectTracker], None] | None = None) -> SequenceRun:
+    """Track one class through a sequence; returns its KITTI rows and the time spent tracking.
 
-
-def track_sequence(sequence: KittiSequence, cls: str, config: KittiConfig, use_camera: bool) -> SequenceRun:
-    """Track one class through a sequence; returns its KITTI rows and the time spent tracking."""
+    build_tracker(tracker_config, vehicle, tree): the tracker to use, with its own lidar association
+    cost (the camera identity cost is then not used; the camera still confirms detections and
+    tracks); default: MultiObjectTracker with the configured Kalman (Mahalanobis) association.
+    before_step(tracker, frame, boxes) / after_step(tracker): called around each frame's 3D update,
+    with the batch the tracker gets."""
     settings = config.classes[cls]
     use_camera = use_camera and any(d.type == cls for d in sequence.camera)
     camera_measures = use_camera and settings.camera_mode == "measurement"
@@ -86,14 +95,17 @@ def track_sequence(sequence: KittiSequence, cls: str, config: KittiConfig, use_c
     camera, T_camera_kitti = sequence.calibration.camera(config.image.camera_index, config.image.width, config.image.height)
     project = BoxProjector(camera, T_camera_kitti)
     fusion = CameraFusion(settings.camera_fusion, camera, T_camera_kitti) if use_camera else None
-    tracker_config, costs = settings.tracker, {}
-    if fusion is not None and settings.camera_fusion.identity:
-        association = tracker_config.association
-        costs["lidar"] = CameraIdentityCost(fusion, settings.camera_fusion, association.gate_probability,
-                                            lambda rows: tracker.tracks.ids[rows])
-        wide = association.model_copy(update={"gate_probability": settings.camera_fusion.identity_gate_probability})
-        tracker_config = tracker_config.model_copy(update={"association": wide})
-    tracker = MultiObjectTracker(tracker_config, vehicle, vehicle.transform_tree(), costs=costs)
+    if build_tracker is not None:
+        tracker = build_tracker(settings.tracker, vehicle, vehicle.transform_tree())
+    else:
+        tracker_config, costs = settings.tracker, {}
+        if fusion is not None and settings.camera_fusion.identity:
+            association = tracker_config.association
+            costs["lidar"] = CameraIdentityCost(fusion, settings.camera_fusion, association.gate_probability,
+                                                lambda rows: tracker.tracks.ids[rows])
+            wide = association.model_copy(update={"gate_probability": settings.camera_fusion.identity_gate_probability})
+            tracker_config = tracker_config.model_copy(update={"association": wide})
+        tracker = MultiObjectTracker(tracker_config, vehicle, vehicle.transform_tree(), costs=costs)
     min_score = settings.tracker.sensors.lidar.min_score
     label = int(KITTI_CLASS[cls])
     # Inputs are built before the clock starts: the throughput excludes reading and converting files.
@@ -105,12 +117,17 @@ def track_sequence(sequence: KittiSequence, cls: str, config: KittiConfig, use_c
     start = time.process_time()
     for frame, lidar in enumerate(lidar_batches):
         stamp = lidar.stamp_ns
+        if fusion is not None:
+            lidar = fusion.confirm_detections(lidar, camera_batches[frame], min_score)
+        if before_step is not None:
+            before_step(tracker, frame, lidar)
+        tracker.step(lidar)
+        if after_step is not None:
+            after_step(tracker)
         if fusion is None:
-            tracker.step(lidar)
             objects = tracker.object_list(stamp, include_tentative=True)
             boxes_2d, _ = project(objects.position, objects.size, objects.yaw)
         else:
-            tracker.step(fusion.confirm_detections(lidar, camera_batches[frame], min_score))
             if camera_measures:
                 tracker.step(camera_batches[frame])
                 objects = tracker.object_list(stamp, include_tentative=True)
@@ -129,6 +146,6 @@ def track_sequence(sequence: KittiSequence, cls: str, config: KittiConfig, use_c
         objects.existence_probability = tracks.existence.copy()
         if fusion is not None:
             objects.track_ids = fusion.reported_ids(objects.track_ids)
-        rows.append(_kitti_rows(frame, objects.select(report), boxes_2d[report], cls))
+        rows.append(kitti_rows(frame, objects.select(report), boxes_2d[report], cls))
     tracking_s = time.process_time() - start
     return SequenceRun(KittiObjects.concatenate(rows), tracking_s, tracker.diagnostics())

@@ -24,9 +24,10 @@ class CameraFusionConfig(StrictModel):
       associate up to the chi-square gate of `identity_gate_probability`; other pairs keep the
       tracker's gate; pairs whose camera boxes overlap by less than `identity_veto_iou` are not
       associated (two different objects in the image). `identity: false` leaves association alone.
-    - re-identification: a track started this frame whose camera box overlaps by `reid_iou` the
-      remembered camera box of an older track that found no camera box this frame continues that
-      track's identity (the older track's 3D state had drifted away); 1.0 switches this off."""
+    - re-identification: a track started this frame whose camera box overlaps by `reid_iou` the last
+      camera box (of the last `reid_memory_s` seconds) of an older track that found no camera box this
+      frame continues that track's identity (the older track's 3D state had drifted away, or the object
+      was hidden for a moment); 1.0 switches this off."""
 
     min_camera_score: float = 0.0
     detection_min_iou: UnitInterval = 0.3
@@ -38,3 +39,4 @@ class CameraFusionConfig(StrictModel):
     identity_veto_iou: UnitInterval = 0.0
     identity_gate_probability: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.99999
     reid_iou: Annotated[float, Field(gt=0.0, le=1.0)] = 0.3
+    reid_memory_s: Annotated[float, Field(ge=0.0)] = 0.3

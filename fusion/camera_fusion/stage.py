@@ -52,6 +52,7 @@ class CameraFusion:
         self.config = config
         self.project = BoxProjector(camera, T_camera_frame)
         self.memory_ns = round(config.memory_s * 1e9)
+        self.reid_memory_ns = round(config.reid_memory_s * 1e9)
         self._memory_ids = np.zeros(0, dtype=np.int64)     # track id -> its last matched camera box, sorted by id
         self._memory_boxes = np.zeros((0, 4))
         self._memory_stamps = np.zeros(0, dtype=np.int64)
@@ -66,13 +67,14 @@ class CameraFusion:
             return detections
         return replace(detections, boxes=detections.boxes[keep], classes=detections.classes[keep], scores=detections.scores[keep])
 
-    def remembered(self, track_ids: np.ndarray, stamp_ns: int) -> np.ndarray:
-        """The tracks' camera boxes of the last memory_s (K, 4); NaN rows where there is none."""
+    def remembered(self, track_ids: np.ndarray, stamp_ns: int, max_age_ns: int | None = None) -> np.ndarray:
+        """The tracks' camera boxes of the last memory_s (or max_age_ns) (K, 4); NaN rows where there is none."""
+        max_age_ns = self.memory_ns if max_age_ns is None else max_age_ns
         boxes = np.full((len(track_ids), 4), np.nan)
         if len(self._memory_ids) == 0 or len(track_ids) == 0:
             return boxes
         at = np.minimum(np.searchsorted(self._memory_ids, track_ids), len(self._memory_ids) - 1)
-        known = (self._memory_ids[at] == track_ids) & (stamp_ns - self._memory_stamps[at] <= self.memory_ns)
+        known = (self._memory_ids[at] == track_ids) & (stamp_ns - self._memory_stamps[at] <= max_age_ns)
         boxes[known] = self._memory_boxes[at[known]]
         return boxes
 
@@ -108,7 +110,8 @@ class CameraFusion:
         seen = visible | np.isfinite(remembered[:, 0])
         allowed = seen[:, None] & (objects.classes[:, None] == detections.classes[None, :])
         rows, cols, _ = match_image_boxes(similarity, allowed, self.config.track_min_iou)
-        retired = self._inherit_identities(objects, remembered, detections.boxes, rows, cols)
+        last_seen = self.remembered(objects.track_ids, detections.stamp_ns, self.reid_memory_ns)
+        retired = self._inherit_identities(objects, last_seen, detections.boxes, rows, cols)
         matched = detections.boxes[cols]
         matched_ids = objects.track_ids[rows]
         keep = np.isin(self._memory_ids, objects.track_ids) & ~np.isin(self._memory_ids, matched_ids)
@@ -119,16 +122,17 @@ class CameraFusion:
         self._memory_stamps = np.concatenate([self._memory_stamps[keep], np.full(len(rows), detections.stamp_ns, dtype=np.int64)])[order]
         return TrackMatches(projected, seen, rows, matched, retired)
 
-    def _inherit_identities(self, objects: ObjectList, remembered: np.ndarray, boxes: np.ndarray, rows: np.ndarray,
+    def _inherit_identities(self, objects: ObjectList, last_seen: np.ndarray, boxes: np.ndarray, rows: np.ndarray,
                             cols: np.ndarray) -> np.ndarray:
-        """A track started this frame whose camera box continues (by reid_iou) the remembered camera
-        box of an older track left unmatched is that object found again after its 3D state drifted
-        away: it is reported under the older track's id, and the older track is retired (returned)."""
+        """A track started this frame whose camera box continues (by reid_iou) the last camera box
+        (of the last reid_memory_s) of an older track left unmatched is that object found again after
+        its 3D state drifted away or it was hidden: it is reported under the older track's id, and the
+        older track is retired (returned)."""
         unmatched = np.setdiff1d(np.arange(len(objects)), rows)
         fresh = objects.age_s[rows] == 0.0
         if self.config.reid_iou >= 1.0 or not fresh.any() or len(unmatched) == 0:
             return np.zeros(0, dtype=np.int64)
-        overlap = iou_2d(remembered[unmatched], boxes[cols[fresh]])
+        overlap = iou_2d(last_seen[unmatched], boxes[cols[fresh]])
         overlap[objects.classes[unmatched][:, None] != objects.classes[rows[fresh]][None, :]] = 0.0
         old, new, _ = match_image_boxes(overlap, overlap >= self.config.reid_iou, self.config.reid_iou)
         for i, j in zip(objects.track_ids[unmatched[old]].tolist(), objects.track_ids[rows[fresh][new]].tolist()):

@@ -1,9 +1,10 @@
 """`taishan eval association` and `taishan eval bev`: the learned models against their baselines on
 the same data.
 
-association: every KITTI sequence is tracked (PointRCNN lidar boxes) twice, Kalman-only and with the
-learned cost of the cross-validation fold that held that sequence out; both result sets are scored by
-TrackEval (datasets.kitti.scoring) and shown side by side (HOTA, DetA, AssA, MOTA, IDSW per class).
+association: `taishan eval kitti` twice over the folder a `taishan train association` run was trained
+on (PointRCNN lidar boxes, the tracker settings the run was trained with), Kalman-only and with
+`--association learned --checkpoint RUN` (each sequence tracked by the model of the fold that held
+it out), shown side by side (HOTA, DetA, AssA, MOTA, IDSW per class).
 
 bev: simulated test scenes (seeds never used in training) through the learned detector and the
 classical lidar front-end; bird's-eye-view AP per class (pycocotools with rotated-box IoU), and the
@@ -17,12 +18,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from fusion.core.errors import InputError
 
 ASSOCIATION_COLUMNS = ("HOTA", "DetA", "AssA", "MOTA", "IDSW")
 
 
 def register(groups) -> None:
+    from fusion.commands.eval_kitti import parse_classes
     from fusion.config.loader import config_dir
 
     parser = groups.add_to_group("eval", "association", "learned vs Kalman-only association on held-out KITTI sequences",
@@ -30,8 +31,9 @@ def register(groups) -> None:
     parser.add_argument("--data", required=True, type=Path, help="KITTI tracking folder the run was trained on")
     parser.add_argument("--run", required=True, type=Path, help="folder of `taishan train association` (folds.json, folds/)")
     parser.add_argument("--out", required=True, type=Path, help="output folder: kalman/data and learned/data results, summary.json")
-    parser.add_argument("--classes", default="Car,Pedestrian", help="comma-separated: Car, Pedestrian, Cyclist")
+    parser.add_argument("--classes", type=parse_classes, default="Car,Pedestrian", help="comma-separated: Car, Pedestrian, Cyclist")
     parser.add_argument("--config", type=Path, default=config_dir() / "learned_association.yaml", help="cost settings (mode, weight)")
+    parser.add_argument("--blend", type=float, metavar="W", help="learned weight of the blended cost (default: the config's)")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the side-by-side figures as JSON")
     parser.set_defaults(func=eval_association)
 
@@ -51,16 +53,6 @@ def _write(path: Path | None, figures: dict[str, Any]) -> None:
         print(f"wrote {path}")
 
 
-def _classes(text: str) -> list[str]:
-    from datasets.kitti.layout import LIDAR_CLASSES
-
-    names = [c.strip() for c in text.split(",") if c.strip()]
-    unknown = [c for c in names if c not in LIDAR_CLASSES]
-    if unknown or not names:
-        raise InputError("--classes", f"unknown class(es) {unknown or text!r}; choose from {', '.join(LIDAR_CLASSES)}")
-    return names
-
-
 def association_table(figures: dict[str, dict[str, dict[str, float]]]) -> str:
     header = f"{'class':<11}{'method':<10}" + "".join(f"{c:>9}" for c in ASSOCIATION_COLUMNS)
     lines = [header, "-" * len(header)]
@@ -72,45 +64,22 @@ def association_table(figures: dict[str, dict[str, dict[str, float]]]) -> str:
 
 
 def eval_association(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
-    from datasets.kitti.layout import KittiLayout
-    from datasets.kitti.objects import KittiObjects, write_tracking_file
-    from datasets.kitti.scoring import score_results
-    from datasets.kitti.sequence import load_sequence
+    from datasets.kitti.evaluation import evaluate
     from fusion.learned.association.config import load_association_config
-    from fusion.learned.association.cost import LearnedAssociationCost
-    from fusion.learned.association.kitti import lidar_gate, track_lidar
-    from fusion.learned.association.task import kitti_config
+    from fusion.learned.association.kitti import LearnedKittiAssociation
+    from fusion.learned.association.task import kitti_config_path
 
-    classes = _classes(args.classes)
-    folds_file = args.run / "folds.json"
-    if not folds_file.is_file():
-        raise InputError(str(folds_file), "not found: --run must be a `taishan train association` folder")
-    folds = json.loads(folds_file.read_text())["folds"]
     config = load_association_config(args.config)
-    kitti = kitti_config(config)
-    layout = KittiLayout(args.data)
-    entries = {e.name: e for e in layout.sequences()}
-    fold_of = {seq: fold for fold in folds for seq in fold["held_out"]}
-    missing = sorted(set(entries) - set(fold_of))
-    if missing:
-        raise InputError(str(folds_file), f"sequence(s) {missing} of {layout.seqmap} are in no fold: was the run trained on this folder?")
-    for name, entry in tqdm(entries.items(), desc="KITTI sequences", unit="seq", file=sys.stderr):
-        sequence = load_sequence(layout, entry, classes, False)
-        results: dict[str, list[KittiObjects]] = {"kalman": [], "learned": []}
-        for cls in classes:
-            cost = LearnedAssociationCost.from_checkpoint(config, lidar_gate(kitti, cls), fold_of[name]["checkpoint"])
-            results["kalman"].append(track_lidar(sequence, cls, kitti))
-            results["learned"].append(track_lidar(sequence, cls, kitti, cost, config.cost.gate_probability))
-        for method, parts in results.items():
-            write_tracking_file(args.out / method / "data" / f"{name}.txt", KittiObjects.concatenate(parts))
-    scores = {m: score_results(layout.root, args.out / m / "data", list(entries.values()), classes, with_3d=False)
-              for m in ("kalman", "learned")}
-    figures = {cls: {m: {c: scores[m][cls][c] for c in ASSOCIATION_COLUMNS} for m in scores} for cls in classes}
-    print(f"KITTI tracking, PointRCNN lidar boxes, {len(entries)} sequences, each scored with the fold model that never saw it")
+    learned = LearnedKittiAssociation(args.run, config, args.blend)
+    kitti = kitti_config_path(config)
+    summaries = {method: evaluate(args.data, args.out / method, args.classes, False, kitti, with_3d=False, association=hook)
+                 for method, hook in (("kalman", None), ("learned", learned))}
+    figures = {cls: {m: {c: s["classes"][cls][c] for c in ASSOCIATION_COLUMNS} for m, s in summaries.items()}
+               for cls in args.classes}
+    sequences = summaries["kalman"]["sequences"]
+    print(f"KITTI tracking, PointRCNN lidar boxes, {len(sequences)} sequences, each scored with the fold model that never saw it")
     print(association_table(figures))
-    summary = {"classes": figures, "cost": config.cost.model_dump(), "run": str(args.run), "sequences": list(entries)}
+    summary = {"classes": figures, "cost": learned.config.cost.model_dump(), "run": str(args.run), "sequences": sequences}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     _write(args.json, summary)

@@ -21,20 +21,26 @@ def normalize(q: np.ndarray) -> np.ndarray:
     return np.where(q[..., 3:4] < 0.0, -q, q)
 
 
+def _product(ax, ay, az, aw, bx, by, bz, bw):
+    """Hamilton product by components (numpy arrays, or plain floats for one quaternion each)."""
+    return (aw * bx + ax * bw + ay * bz - az * by,
+            aw * by - ax * bz + ay * bw + az * bx,
+            aw * bz + ax * by - ay * bx + az * bw,
+            aw * bw - ax * bx - ay * by - az * bz)
+
+
+def _single(*arrays: np.ndarray) -> bool:
+    """One quaternion / vector each: then plain floats (same IEEE arithmetic, same results) skip
+    numpy's per-operation overhead, which dominates the single transforms of tf lookups."""
+    return all(a.ndim == 1 for a in arrays)
+
+
 def multiply(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Hamilton product a * b (apply b first, then a)."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    ax, ay, az, aw = a[..., 0], a[..., 1], a[..., 2], a[..., 3]
-    bx, by, bz, bw = b[..., 0], b[..., 1], b[..., 2], b[..., 3]
-    return np.stack(
-        [
-            aw * bx + ax * bw + ay * bz - az * by,
-            aw * by - ax * bz + ay * bw + az * bx,
-            aw * bz + ax * by - ay * bx + az * bw,
-            aw * bw - ax * bx - ay * by - az * bz,
-        ],
-        axis=-1,
-    )
+    if _single(a, b):
+        return np.array(_product(*a.tolist(), *b.tolist()))
+    return np.stack(_product(*np.moveaxis(a, -1, 0), *np.moveaxis(b, -1, 0)), axis=-1)
 
 
 def conjugate(q: np.ndarray) -> np.ndarray:
@@ -43,19 +49,21 @@ def conjugate(q: np.ndarray) -> np.ndarray:
     return np.concatenate([-q[..., :3], q[..., 3:]], axis=-1)
 
 
-def to_matrix(q: np.ndarray) -> np.ndarray:
-    """Rotation matrix (..., 3, 3) of unit quaternion(s)."""
-    x, y, z, w = np.moveaxis(np.asarray(q, dtype=float), -1, 0)
+def _matrix(x, y, z, w):
+    """Rotation matrix entries, row by row, by components."""
     xx, yy, zz = x * x, y * y, z * z
     xy, xz, yz, wx, wy, wz = x * y, x * z, y * z, w * x, w * y, w * z
-    m = np.stack(
-        [
-            1 - 2 * (yy + zz), 2 * (xy - wz), 2 * (xz + wy),
+    return (1 - 2 * (yy + zz), 2 * (xy - wz), 2 * (xz + wy),
             2 * (xy + wz), 1 - 2 * (xx + zz), 2 * (yz - wx),
-            2 * (xz - wy), 2 * (yz + wx), 1 - 2 * (xx + yy),
-        ],
-        axis=-1,
-    )
+            2 * (xz - wy), 2 * (yz + wx), 1 - 2 * (xx + yy))
+
+
+def to_matrix(q: np.ndarray) -> np.ndarray:
+    """Rotation matrix (..., 3, 3) of unit quaternion(s)."""
+    q = np.asarray(q, dtype=float)
+    if _single(q):
+        return np.array(_matrix(*q.tolist())).reshape(3, 3)
+    m = np.stack(_matrix(*np.moveaxis(q, -1, 0)), axis=-1)
     return m.reshape(m.shape[:-1] + (3, 3))
 
 
@@ -91,23 +99,21 @@ def from_matrix(m: np.ndarray) -> np.ndarray:
     return normalize(q * 0.5)
 
 
+def _rotated(qx, qy, qz, qw, vx, vy, vz):
+    """v rotated by unit q, by components: v + w t + u x t with t = 2 u x v (u, w: q's vector and scalar parts)."""
+    tx, ty, tz = 2.0 * (qy * vz - qz * vy), 2.0 * (qz * vx - qx * vz), 2.0 * (qx * vy - qy * vx)
+    return (vx + qw * tx + (qy * tz - qz * ty),
+            vy + qw * ty + (qz * tx - qx * tz),
+            vz + qw * tz + (qx * ty - qy * tx))
+
+
 def rotate(q: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Rotate vector(s) v (..., 3) by unit quaternion(s) q."""
     q = np.asarray(q, dtype=float)
     v = np.asarray(v, dtype=float)
-    u, w = q[..., :3], q[..., 3:4]
-    t = 2.0 * _cross(u, v)
-    return v + w * t + _cross(u, t)
-
-
-def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Cross product over the last axis; np.cross's axis handling costs more than the maths for
-    the single vectors tf lookups rotate."""
-    return np.stack([
-        a[..., 1] * b[..., 2] - a[..., 2] * b[..., 1],
-        a[..., 2] * b[..., 0] - a[..., 0] * b[..., 2],
-        a[..., 0] * b[..., 1] - a[..., 1] * b[..., 0],
-    ], axis=-1)
+    if _single(q, v):
+        return np.array(_rotated(*q.tolist(), *v.tolist()))
+    return np.stack(_rotated(*np.moveaxis(q, -1, 0), *np.moveaxis(v, -1, 0)), axis=-1)
 
 
 def from_rotvec(rv: np.ndarray) -> np.ndarray:
@@ -157,7 +163,12 @@ def to_rpy(q: np.ndarray) -> np.ndarray:
 
 def slerp(q0: np.ndarray, q1: np.ndarray, fraction: float | np.ndarray) -> np.ndarray:
     """Spherical linear interpolation along the shorter arc; fraction 0 gives q0, 1 gives q1."""
-    q0, q1 = normalize(q0), normalize(q1)
+    return normalize(slerp_unit(normalize(q0), normalize(q1), fraction))
+
+
+def slerp_unit(q0: np.ndarray, q1: np.ndarray, fraction: float | np.ndarray) -> np.ndarray:
+    """slerp of quaternions already of unit length, not renormalised (unit up to rounding): for
+    callers that hold unit quaternions and renormalise anyway (Transform.interpolate)."""
     dot = np.sum(q0 * q1, axis=-1, keepdims=True)
     q1 = np.where(dot < 0.0, -q1, q1)
     dot = np.abs(dot)
@@ -168,7 +179,7 @@ def slerp(q0: np.ndarray, q1: np.ndarray, fraction: float | np.ndarray) -> np.nd
     safe = np.where(near, 1.0, sin_theta)
     w0 = np.where(near, 1.0 - f, np.sin((1.0 - f) * theta) / safe)
     w1 = np.where(near, f, np.sin(f * theta) / safe)
-    return normalize(w0 * q0 + w1 * q1)
+    return w0 * q0 + w1 * q1
 
 
 def wrap_angle(angle: np.ndarray | float) -> np.ndarray | float:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -36,6 +37,15 @@ class Transform:
         object.__setattr__(t, "rotation", -q if q[3] < 0.0 else q)
         return t
 
+    def read_only(self) -> Transform:
+        """A copy whose arrays cannot be changed in place, for a transform handed out again and again."""
+        t = Transform.__new__(Transform)
+        for name in ("translation", "rotation"):
+            array = getattr(self, name).copy()
+            array.flags.writeable = False
+            object.__setattr__(t, name, array)
+        return t
+
     @classmethod
     def identity(cls) -> Transform:
         return cls._derived(np.zeros(3), np.array([0.0, 0.0, 0.0, 1.0]))
@@ -60,13 +70,16 @@ class Transform:
     def as_matrix(self) -> np.ndarray:
         """4x4 homogeneous matrix."""
         m = np.eye(4)
-        m[:3, :3] = quat.to_matrix(self.rotation)
+        m[:3, :3] = self.rotation_matrix
         m[:3, 3] = self.translation
         return m
 
-    @property
+    @cached_property
     def rotation_matrix(self) -> np.ndarray:
-        return quat.to_matrix(self.rotation)
+        """R (3, 3), computed once per transform (read-only: a transform never changes)."""
+        matrix = quat.to_matrix(self.rotation)
+        matrix.flags.writeable = False
+        return matrix
 
     @property
     def rpy(self) -> np.ndarray:
@@ -97,7 +110,7 @@ class Transform:
         """Linear in translation, slerp in rotation; fraction 0 gives self, 1 gives other."""
         return Transform._derived(
             (1.0 - fraction) * self.translation + fraction * other.translation,
-            quat.slerp(self.rotation, other.rotation, fraction),
+            quat.slerp_unit(self.rotation, other.rotation, fraction),
         )
 
     def __repr__(self) -> str:

@@ -3,11 +3,18 @@
 Each frame has one parent. `lookup(target, source, stamp_ns)` returns T_target_source (it maps
 points from `source` into `target`), interpolating dynamic edges at the stamp. Unknown frames,
 disconnected frames and stamps outside a dynamic edge's buffer raise errors that name them.
+
+Lookups sit on the tracker's per-measurement path, so the route between two frames is worked out
+once (until an edge is added or a static transform changes): runs of static edges are composed
+ahead of time, and a route without dynamic edges is answered from that cache outright. A lookup
+then costs one interpolation and one composition per dynamic edge on the route.
 """
 from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from fusion.core.errors import InputError, UnknownFrameError
 from fusion.core.transform import Transform
@@ -17,6 +24,20 @@ from fusion.core.transform import Transform
 class _DynamicEdge:
     stamps: list[int] = field(default_factory=list)
     transforms: list[Transform] = field(default_factory=list)
+
+
+_IDENTITY = Transform.identity().read_only()
+
+# One side of a route, from a frame up to the common ancestor: a static run composed into one
+# Transform, or a dynamic edge named by its child frame.
+_Steps = tuple["Transform | str", ...]
+
+
+@dataclass(frozen=True)
+class _Route:
+    source: _Steps         # composes T_common_source
+    target: _Steps         # composes T_common_target
+    fixed: Transform | None   # T_target_source itself when no edge of the route is dynamic
 
 
 class TransformTree:
@@ -31,10 +52,12 @@ class TransformTree:
         self._parent: dict[str, str] = {}
         self._static: dict[str, Transform] = {}
         self._dynamic: dict[str, _DynamicEdge] = {}
+        self._frames: frozenset[str] = frozenset()
+        self._routes: dict[tuple[str, str], _Route] = {}
 
     @property
-    def frames(self) -> set[str]:
-        return set(self._parent) | set(self._parent.values())
+    def frames(self) -> frozenset[str]:
+        return self._frames
 
     def _claim_child(self, parent: str, child: str) -> None:
         if not parent or not child:
@@ -49,14 +72,21 @@ class TransformTree:
             ancestor = self._parent[ancestor]
             if ancestor == child:
                 raise InputError("transform tree", f"edge {parent!r} -> {child!r} would close a loop")
-        self._parent[child] = parent
+        if known is None:
+            self._parent[child] = parent
+            self._frames = self._frames | {parent, child}
+            self._routes.clear()
 
     def set_static(self, parent: str, child: str, transform: Transform) -> None:
         """A fixed transform T_parent_child (sensor extrinsics)."""
         if child in self._dynamic:
             raise InputError("transform tree", f"edge {parent!r} -> {child!r} is dynamic, cannot also be static")
         self._claim_child(parent, child)
-        self._static[child] = transform
+        known = self._static.get(child)
+        if known is None or not (np.array_equal(known.translation, transform.translation)
+                                 and np.array_equal(known.rotation, transform.rotation)):
+            self._static[child] = transform
+            self._routes.clear()
 
     def add_dynamic(self, parent: str, child: str, stamp_ns: int, transform: Transform) -> None:
         """A time-stamped T_parent_child (e.g. map -> base_link from the ego estimator).
@@ -111,14 +141,24 @@ class TransformTree:
         return chain
 
     def _check_frame(self, frame: str) -> None:
-        if frame not in self.frames:
-            known = ", ".join(sorted(self.frames)) or "none"
+        if frame not in self._frames:
+            known = ", ".join(sorted(self._frames)) or "none"
             raise UnknownFrameError(f"frame {frame!r}", f"unknown frame (known frames: {known})")
 
-    def lookup(self, target: str, source: str, stamp_ns: int | None = None) -> Transform:
-        """T_target_source at stamp_ns (latest dynamic poses when stamp_ns is None)."""
-        if target == source:
-            return Transform.identity()
+    def _steps(self, children: list[str]) -> _Steps:
+        """The edges of `children` (each frame's edge to its parent, from the bottom up) as steps,
+        consecutive static edges composed into one transform."""
+        steps: list[Transform | str] = []
+        for child in children:
+            if child in self._dynamic:
+                steps.append(child)
+            elif steps and isinstance(steps[-1], Transform):
+                steps[-1] = self._static[child] @ steps[-1]
+            else:
+                steps.append(self._static[child])
+        return tuple(steps)
+
+    def _route(self, target: str, source: str) -> _Route:
         self._check_frame(target)
         self._check_frame(source)
         up_source = self._chain_to_root(source)
@@ -128,14 +168,40 @@ class TransformTree:
                 f"frames {target!r} and {source!r}",
                 f"not connected (roots {up_target[-1]!r} and {up_source[-1]!r})",
             )
-        common = next(f for f in up_source if f in set(up_target))
-        t_common_source = Transform.identity()
-        for child in up_source[: up_source.index(common)]:
-            t_common_source = self._edge(child, stamp_ns) @ t_common_source
-        t_common_target = Transform.identity()
-        for child in up_target[: up_target.index(common)]:
-            t_common_target = self._edge(child, stamp_ns) @ t_common_target
-        return t_common_target.inverse() @ t_common_source
+        on_target = set(up_target)
+        common = next(f for f in up_source if f in on_target)
+        source_steps = self._steps(up_source[: up_source.index(common)])
+        target_steps = self._steps(up_target[: up_target.index(common)])
+        fixed = None
+        if not any(isinstance(step, str) for step in source_steps + target_steps):
+            fixed = self._compose(source_steps, target_steps, None).read_only()
+        route = _Route(source_steps, target_steps, fixed)
+        self._routes[(target, source)] = route
+        return route
+
+    def _compose(self, source_steps: _Steps, target_steps: _Steps, stamp_ns: int | None) -> Transform:
+        """T_target_source = T_common_target^-1 @ T_common_source."""
+        sides = []
+        for steps in (source_steps, target_steps):
+            acc = None
+            for step in steps:
+                t = self._edge(step, stamp_ns) if isinstance(step, str) else step
+                acc = t if acc is None else t @ acc
+            sides.append(acc)
+        t_common_source, t_common_target = sides
+        if t_common_target is None:
+            return t_common_source if t_common_source is not None else Transform.identity()
+        inverse = t_common_target.inverse()
+        return inverse if t_common_source is None else inverse @ t_common_source
+
+    def lookup(self, target: str, source: str, stamp_ns: int | None = None) -> Transform:
+        """T_target_source at stamp_ns (latest dynamic poses when stamp_ns is None)."""
+        if target == source:
+            return _IDENTITY
+        route = self._routes.get((target, source)) or self._route(target, source)
+        if route.fixed is not None:
+            return route.fixed
+        return self._compose(route.source, route.target, stamp_ns)
 
     def can_transform(self, target: str, source: str, stamp_ns: int | None = None) -> bool:
         try:

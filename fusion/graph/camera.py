@@ -13,7 +13,7 @@ from fusion.core.errors import UnknownFrameError
 from fusion.core.measurements import CameraDetections
 from fusion.graph.node import NodeCore, Output
 from fusion.graph.topics import frontend_topic, sensor_topic
-from fusion.messages import camera_info, detection2d, encoders
+from fusion.messages import camera_info, detection2d
 from sensors.camera.pinhole import PinholeCamera
 
 
@@ -24,7 +24,7 @@ class CameraNode(NodeCore):
         self.camera = PinholeCamera.from_config(sensor.intrinsics, sensor.frame_id)
         self.add_input(sensor_topic(sensor_id, "detections"), {"vision_msgs/msg/Detection2DArray": self._decode_detections})
         self.add_input(sensor_topic(sensor_id, "camera_info"), {"sensor_msgs/msg/CameraInfo": camera_info.to_camera})
-        self.add_output(frontend_topic(sensor_id), "vision_msgs/msg/Detection2DArray", encoders.from_camera_detections)
+        self.add_output(frontend_topic(sensor_id), "vision_msgs/msg/Detection2DArray", detection2d.from_camera_detections)
 
     def _decode_detections(self, msg: Any, topic: str) -> CameraDetections:
         detections, skipped = detection2d.to_camera_detections(msg, self.sensor_id, topic)

@@ -25,6 +25,9 @@ class EgoMotion:
         if odom is None or abs(odom.stamp_ns - stamp_ns) > MAX_AGE_NS:
             return None
         omega = np.asarray(odom.angular_velocity, dtype=float)
-        linear = np.asarray(odom.linear_velocity, dtype=float) + np.cross(omega, T_base_sensor.translation)
-        to_sensor = T_base_sensor.inverse()
-        return to_sensor.rotate(linear), to_sensor.rotate(omega)
+        wx, wy, wz = omega
+        rx, ry, rz = T_base_sensor.translation
+        w_cross_r = (wy * rz - wz * ry, wz * rx - wx * rz, wx * ry - wy * rx)
+        linear = np.asarray(odom.linear_velocity, dtype=float) + w_cross_r
+        to_sensor = T_base_sensor.rotation_matrix.T     # cached by the mount's Transform
+        return to_sensor @ linear, to_sensor @ omega

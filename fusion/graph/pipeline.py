@@ -29,13 +29,10 @@ class Pipeline:
             for topic in node.inputs:
                 self._subscribers.setdefault(topic, []).append(node)
             self.output_specs.update(node.outputs)
+        # Topics the graph consumes from outside (bag or sensors): subscribed, not produced inside.
+        self.input_topics: frozenset[str] = frozenset(self._subscribers) - frozenset(self.output_specs)
         self._timers: list[tuple[int, int, int]] = []   # (due ns, node index or -1 for diagnostics, period)
         self.now_ns: int | None = None
-
-    @property
-    def input_topics(self) -> set[str]:
-        """Topics the graph consumes from outside (bag or sensors): subscribed, not produced inside."""
-        return set(self._subscribers) - set(self.output_specs)
 
     def accepts(self, topic: str, msgtype: str) -> bool:
         return any(node.accepts(topic, msgtype) for node in self._subscribers.get(topic, ()))

@@ -16,7 +16,7 @@ from fusion.graph.diagnostics import Status
 from fusion.graph.frontend_node import FrontEndNode
 from fusion.graph.node import Output
 from fusion.graph.topics import EGO_ODOMETRY, frontend_topic, objects_topic, sensor_topic
-from fusion.messages import detection3d, encoders, odometry, pointcloud2, radar_scan
+from fusion.messages import detection3d, odometry, pointcloud2, radar_scan
 from sensors.radar.ego_velocity import SensorVelocity
 from sensors.radar.frontend import RadarFrontEnd, RadarFrontEndConfig
 
@@ -33,7 +33,7 @@ class RadarNode(FrontEndNode):
                     "points": {"sensor_msgs/msg/PointCloud2": pointcloud2.to_radar_detections}}[input_kind]
         topic = sensor_topic(sensor_id, input_kind)
         self.add_input(topic, {t: self._decoder(fn) for t, fn in decoders.items()})
-        self.add_output(frontend_topic(sensor_id), "radar_msgs/msg/RadarScan", encoders.from_radar_detections)
+        self.add_output(frontend_topic(sensor_id), "radar_msgs/msg/RadarScan", radar_scan.from_radar_detections)
         if objects:
             self.add_input(EGO_ODOMETRY, {"nav_msgs/msg/Odometry": odometry.to_odometry}, sensor_data=False)
             self.add_output(objects_topic(sensor_id), "vision_msgs/msg/Detection3DArray", detection3d.from_boxes3d)

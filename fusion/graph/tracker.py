@@ -1,11 +1,14 @@
 """The tracker node: every front-end's detections, /tf (map -> base_link from the ego node) and
-/tf_static in; the object list out at a fixed rate as TrackedObjects, Detection3DArray and markers."""
+/tf_static in; the object list out as TrackedObjects, Detection3DArray and markers, either right
+after each processed measurement at its stamp (objects_trigger 'input') or at a fixed rate
+('timer', tracks predicted to the tick)."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fusion.config.vehicle import VehicleConfig
 from fusion.core.errors import StampOrderError
+from fusion.core.objects import ObjectList
 from fusion.core.time import NS_PER_S
 from fusion.graph.diagnostics import Status
 from fusion.graph.node import Decoder, NodeCore, Output
@@ -23,11 +26,14 @@ _DECODERS: dict[str, tuple[str, Any]] = {
 
 
 class TrackerNode(NodeCore):
-    def __init__(self, config: TrackerConfig, vehicle: VehicleConfig, objects_rate_hz: float, name: str = "tracker"):
+    def __init__(self, config: TrackerConfig, vehicle: VehicleConfig, objects_rate_hz: float, name: str = "tracker",
+                 tracker: MultiObjectTracker | None = None, objects_trigger: Literal["input", "timer"] = "timer"):
+        """`tracker`: a prebuilt one (e.g. with the learned association cost); /tf feeds its transform tree.
+        objects_rate_hz applies to objects_trigger 'timer' only."""
         super().__init__(name)
-        self.tree = vehicle.transform_tree()
-        self.tracker = MultiObjectTracker(config, vehicle, self.tree)
-        self.period_ns = int(round(NS_PER_S / objects_rate_hz))
+        self.tracker = tracker or MultiObjectTracker(config, vehicle, vehicle.transform_tree())
+        self.tree = self.tracker.tree
+        self.period_ns = int(round(NS_PER_S / objects_rate_hz)) if objects_trigger == "timer" else None
         for sensor_id, sensor in vehicle.sensors.items():
             if sensor.enabled and sensor.kind in _DECODERS:
                 msgtype, decode = _DECODERS[sensor.kind]
@@ -48,8 +54,15 @@ class TrackerNode(NodeCore):
             for t in data:
                 self._add_transform(t, static=topic == TF_STATIC)
             return []
-        self.tracker.process(data)
-        return []
+        if self.period_ns is not None:
+            self.tracker.process(data)
+            return []
+        processed = self._processed_batches()
+        self.tracker.process(data)   # may wait in the reorder window, or release earlier measurements
+        return self._outputs(self.tracker.object_list()) if self._processed_batches() > processed else []
+
+    def _processed_batches(self) -> int:
+        return sum(self.tracker.diagnostics()["processed"].values())
 
     def _add_transform(self, t: StampedTransform, static: bool) -> None:
         if static:
@@ -63,7 +76,11 @@ class TrackerNode(NodeCore):
         except StampOrderError as exc:   # the tracker has already processed data past this tick
             self.diagnostics.dropped("object list", exc.reason)
             return []
-        return [Output(topic, now_ns, objects) for topic in (OBJECTS, OBJECTS_DETECTION3D, OBJECTS_MARKERS)]
+        return self._outputs(objects)
+
+    @staticmethod
+    def _outputs(objects: ObjectList) -> list[Output]:
+        return [Output(topic, objects.stamp_ns, objects) for topic in (OBJECTS, OBJECTS_DETECTION3D, OBJECTS_MARKERS)]
 
     def status(self, now_ns: int) -> Status:
         """Node input counts plus the tracker's own counters (its wall-clock stage timings are left

@@ -1,8 +1,10 @@
 """Config pieces both learned models share: training hyper-parameters and where a trained checkpoint is."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, TypeVar
 
 from pydantic import Field
 
@@ -11,6 +13,8 @@ from fusion.config.loader import StrictModel
 Positive = Annotated[float, Field(gt=0.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+
+M = TypeVar("M", bound=StrictModel)
 
 
 @dataclass(frozen=True)
@@ -38,3 +42,13 @@ class TrainingConfig(StrictModel):
 
     def hyper(self) -> Hyper:
         return Hyper(self.epochs, self.batch_size, self.learning_rate, self.weight_decay, self.seed, self.grad_clip_norm)
+
+
+def with_checkpoint_beside(config: M, config_file: str | Path) -> M:
+    """`config` (a model config read from `config_file`) with its `checkpoint` path made absolute: a
+    relative path is relative to the config file's folder, so it means the same from any working
+    directory (a ROS node, `taishan replay`, an evaluation)."""
+    path = Path(config.checkpoint).expanduser()
+    if not path.is_absolute():
+        path = Path(os.path.normpath(Path(config_file).resolve().parent / path))
+    return config.model_copy(update={"checkpoint": str(path)})

@@ -2,7 +2,8 @@
 lidar's front-end topic (in the lidar's frame), where the tracker reads lidar boxes. It stands in for
 the classical lidar node (fusion.graph.lidar.LidarNode) of that lidar.
 
-The checkpoint comes from a path in configs/bev_detector.yaml (nothing is downloaded). With recent
+The graph builds it when graph.yaml has `lidar_detector: learned` (fusion.graph.build); the
+checkpoint is the one its BEV config names, relative to that file (nothing is downloaded). With recent
 ego odometry the sweep is deskewed and each radar scan is moved by the ego motion between its stamp
 and the sweep's (constant twist); without it, radar scans are placed by their static mounts and the
 boxes carry no velocity (the tracker takes box velocities relative to the sensor).
@@ -12,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import torch
 
 from fusion.config.vehicle import VehicleConfig
 from fusion.core import quaternion as quat
@@ -38,6 +40,8 @@ class BevDetectorNode(NodeCore):
         self.base = vehicle.vehicle.base_frame
         self.T_base_lidar = self.tree.lookup(self.base, self.lidar.frame_id)
         self.detector = detector or BevDetector(config)
+        if config.torch_threads:
+            torch.set_num_threads(config.torch_threads)
         self.ego = EgoMotion()
         self.radar: dict[str, RadarDetections] = {}
         self.add_input(sensor_topic(lidar_id, "points"), {"sensor_msgs/msg/PointCloud2": self._decode_cloud})

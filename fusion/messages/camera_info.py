@@ -1,4 +1,4 @@
-"""sensor_msgs/CameraInfo -> PinholeCamera."""
+"""sensor_msgs/CameraInfo <-> PinholeCamera."""
 from __future__ import annotations
 
 from typing import Any
@@ -6,7 +6,7 @@ from typing import Any
 import numpy as np
 
 from fusion.core.errors import InputError
-from fusion.messages.header import read_header
+from fusion.messages.header import MessageTypes, make_header, read_header
 from sensors.camera.pinhole import PinholeCamera
 
 
@@ -26,3 +26,14 @@ def to_camera(msg: Any, rectified: bool = False, topic: str = "") -> PinholeCame
                                               np.asarray(msg.d, dtype=float), str(msg.distortion_model), frame_id)
     except InputError as exc:
         raise InputError(source, exc.reason) from None
+
+
+def from_camera(types: MessageTypes, camera: PinholeCamera, stamp_ns: int) -> Any:
+    """The CameraInfo of a raw (distorted, plumb_bob) image: K and D, identity R, P = [K | 0]."""
+    k = np.asarray(camera.K, dtype=float)
+    p = np.zeros((3, 4))
+    p[:, :3] = k
+    return types("sensor_msgs/msg/CameraInfo")(
+        header=make_header(types, stamp_ns, camera.frame_id), height=int(camera.height), width=int(camera.width),
+        distortion_model="plumb_bob", d=np.asarray(camera.distortion, dtype=float), k=k.reshape(9),
+        r=np.eye(3).reshape(9), p=p.reshape(12))

@@ -1,4 +1,4 @@
-"""vision_msgs/Detection2DArray -> CameraDetections.
+"""vision_msgs/Detection2DArray <-> CameraDetections.
 
 Each Detection2D has a bbox (centre, size_x, size_y, rotation theta) and a list of class
 hypotheses (class_id string, score); the best-scoring hypothesis gives the class. Both message
@@ -17,7 +17,7 @@ import numpy as np
 from fusion.core.classes import ObjectClass
 from fusion.core.errors import InputError
 from fusion.core.measurements import CameraDetections
-from fusion.messages.header import read_header
+from fusion.messages.header import MessageTypes, make_header, read_header
 
 
 def _centre(bbox: Any) -> tuple[float, float, float]:
@@ -26,7 +26,7 @@ def _centre(bbox: Any) -> tuple[float, float, float]:
     return float(point.x), float(point.y), float(getattr(centre, "theta", 0.0))
 
 
-def _best_hypothesis(results: Any) -> tuple[str, float] | None:
+def best_hypothesis(results: Any) -> tuple[str, float] | None:
     best = None
     for result in results:
         hypothesis = getattr(result, "hypothesis", result)
@@ -39,7 +39,8 @@ def _best_hypothesis(results: Any) -> tuple[str, float] | None:
     return best
 
 
-def _object_class(class_id: str) -> ObjectClass | None:
+def object_class_of(class_id: str) -> ObjectClass | None:
+    """The ObjectClass a class_id names (a value such as '1' or a name ObjectClass.parse knows), or None."""
     text = class_id.strip()
     if text.isdigit():
         return ObjectClass(int(text)) if int(text) in ObjectClass._value2member_map_ else None
@@ -58,13 +59,13 @@ def to_camera_detections(msg: Any, sensor_id: str, topic: str = "") -> tuple[Cam
         try:
             cx, cy, theta = _centre(detection.bbox)
             half = np.array([float(detection.bbox.size_x), float(detection.bbox.size_y)]) / 2
-            best = _best_hypothesis(detection.results)
+            best = best_hypothesis(detection.results)
         except AttributeError as exc:
             raise InputError(source, f"detection {index} is not a vision_msgs/Detection2D: {exc}") from None
         if not np.all(np.isfinite([cx, cy, theta, *half])) or np.any(half < 0):
             raise InputError(source, f"detection {index} has a non-finite or negative bbox "
                                      f"(centre {cx}, {cy}, size {2 * half[0]} x {2 * half[1]}, theta {theta})")
-        object_class = _object_class(best[0]) if best else None
+        object_class = object_class_of(best[0]) if best else None
         if object_class is None:
             skipped[best[0] if best else ""] += 1
             continue
@@ -76,3 +77,19 @@ def to_camera_detections(msg: Any, sensor_id: str, topic: str = "") -> tuple[Cam
     detections = CameraDetections(stamp_ns, frame_id, sensor_id, boxes=np.asarray(boxes, dtype=float).reshape(-1, 4),
                                   classes=np.asarray(classes, dtype=np.int64), scores=np.asarray(scores, dtype=float))
     return detections, skipped
+
+
+def from_camera_detections(types: MessageTypes, detections: CameraDetections) -> Any:
+    """A Detection2DArray (vision_msgs >= 4 layout): axis-aligned boxes, one hypothesis each whose
+    class_id is the class name."""
+    T = types
+    header = make_header(T, detections.stamp_ns, detections.frame_id)
+    point, pose2d, box = T("vision_msgs/msg/Point2D"), T("vision_msgs/msg/Pose2D"), T("vision_msgs/msg/BoundingBox2D")
+    hypothesis, with_pose, detection = (T("vision_msgs/msg/ObjectHypothesis"), T("vision_msgs/msg/ObjectHypothesisWithPose"),
+                                        T("vision_msgs/msg/Detection2D"))
+    out = []
+    for (x1, y1, x2, y2), c, s in zip(detections.boxes.tolist(), detections.classes.tolist(), detections.scores.tolist()):
+        centre = pose2d(position=point(x=(x1 + x2) / 2, y=(y1 + y2) / 2), theta=0.0)
+        result = with_pose(hypothesis=hypothesis(class_id=ObjectClass(c).name.lower(), score=s))
+        out.append(detection(header=header, results=[result], id="", bbox=box(center=centre, size_x=x2 - x1, size_y=y2 - y1)))
+    return T("vision_msgs/msg/Detection2DArray")(header=header, detections=out)

@@ -16,12 +16,12 @@ from fusion.core import quaternion as quat
 from fusion.core.classes import ObjectClass
 from fusion.core.errors import InputError
 from fusion.core.measurements import Boxes3D
-from fusion.messages.detection2d import _best_hypothesis, _object_class
+from fusion.messages.detection2d import best_hypothesis, object_class_of
 from fusion.messages.header import MessageTypes, header_frame_id, header_stamp_ns, make_header
-from fusion.messages.tf import pose_fields
 
 
 _PLANAR = np.array([0, 1, 2, 5])   # x, y, z, yaw of ROS's x, y, z, roll, pitch, yaw
+_CLASS_IDS = {int(c): c.name.lower() for c in ObjectClass}   # the class_id written for each class
 
 
 def covariance_6x6(covariance_4x4: np.ndarray) -> np.ndarray:
@@ -41,21 +41,25 @@ def covariance_4x4(covariance_36: np.ndarray) -> np.ndarray:
 def encode(types: MessageTypes, stamp_ns: int, frame_id: str, centers: np.ndarray, sizes: np.ndarray,
            yaws: np.ndarray, classes: np.ndarray, scores: np.ndarray, ids: Sequence[str] | None = None,
            pose_covariances: np.ndarray | None = None) -> Any:
-    """A Detection3DArray; pose_covariances are (N, 36) or None (zero, unknown)."""
+    """A Detection3DArray; pose_covariances are (N, 36) or None (zero, unknown). The arrays are
+    turned into Python numbers once (tolist) and each message is built in one call with all its
+    fields, which is what costs least with rclpy's classes and rosbags' alike."""
+    n = len(centers)
     header = make_header(types, stamp_ns, frame_id)
-    rotations = quat.from_rpy(np.zeros(len(yaws)), np.zeros(len(yaws)), np.asarray(yaws, dtype=float)).reshape(-1, 4)
-    covariances = pose_covariances if pose_covariances is not None else np.zeros((len(centers), 36))
-    detection, pose_t, pwc = (types("vision_msgs/msg/Detection3D"), types("geometry_msgs/msg/Pose"),
-                              types("geometry_msgs/msg/PoseWithCovariance"))
+    rotations = quat.from_rpy(np.zeros(n), np.zeros(n), np.asarray(yaws, dtype=float)).reshape(-1, 4)
+    table = np.column_stack([np.asarray(centers, dtype=float).reshape(-1, 3), rotations,
+                             np.asarray(sizes, dtype=float).reshape(-1, 3), np.asarray(scores, dtype=float)]).tolist()
+    covariances = (np.ascontiguousarray(pose_covariances, dtype=float) if pose_covariances is not None else np.zeros((n, 36)))
+    names = [_CLASS_IDS[c] for c in np.asarray(classes, dtype=np.int64).tolist()]
+    point, quaternion, pose_t, pwc, vector = (types("geometry_msgs/msg/Point"), types("geometry_msgs/msg/Quaternion"),
+                                              types("geometry_msgs/msg/Pose"), types("geometry_msgs/msg/PoseWithCovariance"),
+                                              types("geometry_msgs/msg/Vector3"))
     hypothesis, with_pose = types("vision_msgs/msg/ObjectHypothesis"), types("vision_msgs/msg/ObjectHypothesisWithPose")
-    box, vector = types("vision_msgs/msg/BoundingBox3D"), types("geometry_msgs/msg/Vector3")
+    detection, box = types("vision_msgs/msg/Detection3D"), types("vision_msgs/msg/BoundingBox3D")
     detections = []
-    for i in range(len(centers)):
-        position, orientation = pose_fields(types, centers[i], rotations[i], "Point")
-        pose = pose_t(position=position, orientation=orientation)
-        result = with_pose(hypothesis=hypothesis(class_id=ObjectClass(int(classes[i])).name.lower(), score=float(scores[i])),
-                           pose=pwc(pose=pose, covariance=np.asarray(covariances[i], dtype=float)))
-        length, width, height = (float(v) for v in sizes[i])
+    for i, (x, y, z, qx, qy, qz, qw, length, width, height, score) in enumerate(table):
+        pose = pose_t(position=point(x=x, y=y, z=z), orientation=quaternion(x=qx, y=qy, z=qz, w=qw))
+        result = with_pose(hypothesis=hypothesis(class_id=names[i], score=score), pose=pwc(pose=pose, covariance=covariances[i]))
         detections.append(detection(header=header, results=[result], id="" if ids is None else ids[i],
                                     bbox=box(center=pose, size=vector(x=length, y=width, z=height))))
     return types("vision_msgs/msg/Detection3DArray")(header=header, detections=detections)
@@ -77,10 +81,10 @@ def to_boxes3d(msg: Any, sensor_id: str, topic: str = "") -> tuple[Boxes3D, Coun
         try:
             c, q, s = det.bbox.center.position, det.bbox.center.orientation, det.bbox.size
             row = [c.x, c.y, c.z, s.x, s.y, s.z, q.x, q.y, q.z, q.w]
-            best = _best_hypothesis(det.results)
+            best = best_hypothesis(det.results)
         except AttributeError as exc:
             raise InputError(source, f"detection {index} is not a vision_msgs/Detection3D: {exc}") from None
-        object_class = _object_class(best[0]) if best else None
+        object_class = object_class_of(best[0]) if best else None
         if object_class is None:
             skipped[best[0] if best else ""] += 1
             continue

@@ -7,14 +7,17 @@ from fusion.graph.diagnostics import Level, Report, Status
 from fusion.messages.header import MessageTypes, header_stamp_ns, make_header
 
 
+def _byte(cls: Any, field: str, value: int) -> Any:
+    """The value of a `byte` field: rclpy's classes hold it as a length-1 bytes (they declare the
+    field 'octet'), rosbags' as an int."""
+    declared = getattr(cls, "get_fields_and_field_types", None)
+    return bytes([value]) if declared is not None and declared().get(field) == "octet" else value
+
+
 def _status_message(types: MessageTypes, status: Status) -> Any:
-    cls = types("diagnostic_msgs/msg/DiagnosticStatus")
-    fields = dict(name=status.name, message=status.message, hardware_id=status.hardware_id,
-                  values=[types("diagnostic_msgs/msg/KeyValue")(key=k, value=v) for k, v in status.values.items()])
-    try:
-        return cls(level=int(status.level), **fields)           # rosbags: byte is an int
-    except (AssertionError, TypeError):
-        return cls(level=bytes([int(status.level)]), **fields)  # rclpy: byte is a length-1 bytes
+    cls, key_value = types("diagnostic_msgs/msg/DiagnosticStatus"), types("diagnostic_msgs/msg/KeyValue")
+    return cls(level=_byte(cls, "level", int(status.level)), name=status.name, message=status.message,
+               hardware_id=status.hardware_id, values=[key_value(key=k, value=v) for k, v in status.values.items()])
 
 
 def from_report(types: MessageTypes, report: Report) -> Any:

@@ -11,7 +11,6 @@ from fusion.core import quaternion as quat
 from fusion.core.classes import ObjectClass
 from fusion.core.objects import ObjectList
 from fusion.messages.header import MessageTypes, make_header
-from fusion.messages.tf import pose_fields
 
 ARROW, CUBE, TEXT_VIEW_FACING = 0, 1, 9       # Marker.type
 ADD, DELETEALL = 0, 3                         # Marker.action
@@ -26,35 +25,34 @@ CLASS_COLOURS = {   # RGB per class, colour-blind friendly (Okabe-Ito)
 
 
 def from_object_list(types: MessageTypes, objects: ObjectList) -> Any:
+    """The markers of every object; values become Python numbers once (tolist), and what objects
+    share (header, identity pose, colours per class) is one message each."""
     T = types
-    marker, vector, point, colour = (T("visualization_msgs/msg/Marker"), T("geometry_msgs/msg/Vector3"),
-                                     T("geometry_msgs/msg/Point"), T("std_msgs/msg/ColorRGBA"))
+    marker, vector, point, colour, pose_t = (T("visualization_msgs/msg/Marker"), T("geometry_msgs/msg/Vector3"),
+                                             T("geometry_msgs/msg/Point"), T("std_msgs/msg/ColorRGBA"), T("geometry_msgs/msg/Pose"))
     header = make_header(T, objects.stamp_ns, objects.frame_id)
-    identity = T("geometry_msgs/msg/Pose")(position=point(x=0.0, y=0.0, z=0.0),
-                                           orientation=T("geometry_msgs/msg/Quaternion")(x=0.0, y=0.0, z=0.0, w=1.0))
-    markers = [marker(header=header, ns="", id=0, action=DELETEALL, pose=identity)]
+    quaternion = T("geometry_msgs/msg/Quaternion")
+    upright = quaternion(x=0.0, y=0.0, z=0.0, w=1.0)
+    identity = pose_t(position=point(x=0.0, y=0.0, z=0.0), orientation=upright)
+    box_colours = {c: colour(r=r, g=g, b=b, a=BOX_ALPHA) for c, (r, g, b) in CLASS_COLOURS.items()}
+    arrow_colours = {c: colour(r=r, g=g, b=b, a=1.0) for c, (r, g, b) in CLASS_COLOURS.items()}
+    white = colour(r=1.0, g=1.0, b=1.0, a=1.0)
+    label_scale, arrow_scale = vector(x=0.0, y=0.0, z=LABEL_HEIGHT_M), vector(x=0.15, y=0.3, z=0.4)
     n = len(objects)
     rotations = quat.from_rpy(np.zeros(n), np.zeros(n), objects.yaw).reshape(-1, 4)
-    speeds = np.linalg.norm(objects.velocity, axis=1)
-    for i in range(n):
-        marker_id = int(objects.track_ids[i]) % 2**31
-        object_class = ObjectClass(int(objects.classes[i]))
-        r, g, b = CLASS_COLOURS[object_class]
-        position, orientation = pose_fields(T, objects.position[i], rotations[i], "Point")
-        pose = T("geometry_msgs/msg/Pose")(position=position, orientation=orientation)
-        length, width, height = (float(v) for v in objects.size[i])
-        markers.append(marker(header=header, ns="objects/box", id=marker_id, type=CUBE, action=ADD, pose=pose,
-                              scale=vector(x=length, y=width, z=height), color=colour(r=r, g=g, b=b, a=BOX_ALPHA)))
-        label_at = objects.position[i] + [0.0, 0.0, height / 2 + LABEL_HEIGHT_M]
-        label_pose = T("geometry_msgs/msg/Pose")(position=point(**dict(zip("xyz", map(float, label_at)))),
-                                                 orientation=identity.orientation)
-        markers.append(marker(header=header, ns="objects/label", id=marker_id, type=TEXT_VIEW_FACING, action=ADD,
-                              pose=label_pose, scale=vector(x=0.0, y=0.0, z=LABEL_HEIGHT_M),
-                              color=colour(r=1.0, g=1.0, b=1.0, a=1.0),
-                              text=f"{int(objects.track_ids[i])} {object_class.name.lower()} {speeds[i]:.1f} m/s"))
-        tip = objects.position[i] + objects.velocity[i]
-        markers.append(marker(header=header, ns="objects/velocity", id=marker_id, type=ARROW, action=ADD, pose=identity,
-                              scale=vector(x=0.15, y=0.3, z=0.4), color=colour(r=r, g=g, b=b, a=1.0),
-                              points=[point(**dict(zip("xyz", map(float, objects.position[i])))),
-                                      point(**dict(zip("xyz", map(float, tip))))]))
+    tips = objects.position + objects.velocity
+    table = np.column_stack([objects.position, rotations, objects.size, tips, np.linalg.norm(objects.velocity, axis=1)]).tolist()
+    markers = [marker(header=header, ns="", id=0, action=DELETEALL, pose=identity)]
+    for track_id, object_class, row in zip(objects.track_ids.tolist(), objects.classes.tolist(), table):
+        x, y, z, qx, qy, qz, qw, length, width, height, tx, ty, tz, speed = row
+        marker_id, object_class = track_id % 2**31, ObjectClass(object_class)
+        pose = pose_t(position=point(x=x, y=y, z=z), orientation=quaternion(x=qx, y=qy, z=qz, w=qw))
+        label_pose = pose_t(position=point(x=x, y=y, z=z + height / 2 + LABEL_HEIGHT_M), orientation=upright)
+        markers += [
+            marker(header=header, ns="objects/box", id=marker_id, type=CUBE, action=ADD, pose=pose,
+                   scale=vector(x=length, y=width, z=height), color=box_colours[object_class]),
+            marker(header=header, ns="objects/label", id=marker_id, type=TEXT_VIEW_FACING, action=ADD, pose=label_pose,
+                   scale=label_scale, color=white, text=f"{track_id} {object_class.name.lower()} {speed:.1f} m/s"),
+            marker(header=header, ns="objects/velocity", id=marker_id, type=ARROW, action=ADD, pose=identity, scale=arrow_scale,
+                   color=arrow_colours[object_class], points=[point(x=x, y=y, z=z), point(x=tx, y=ty, z=tz)])]
     return T("visualization_msgs/msg/MarkerArray")(markers=markers)

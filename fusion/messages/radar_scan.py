@@ -1,4 +1,4 @@
-"""radar_msgs/RadarScan -> RadarDetections.
+"""radar_msgs/RadarScan <-> RadarDetections.
 
 RadarScan (ros-perception/radar_msgs) carries `header` and `returns`, a list of RadarReturn with
 range [m], azimuth and elevation [rad, REP 103], doppler_velocity [m/s, radial, positive = moving
@@ -12,7 +12,7 @@ import numpy as np
 
 from fusion.core.errors import InputError
 from fusion.core.measurements import RadarDetections
-from fusion.messages.header import read_header
+from fusion.messages.header import MessageTypes, make_header, read_header
 
 RETURN_FIELDS = ("range", "azimuth", "elevation", "doppler_velocity", "amplitude")
 
@@ -33,3 +33,12 @@ def to_radar_detections(msg: Any, sensor_id: str, topic: str = "") -> tuple[Rada
     detections = RadarDetections(stamp_ns, frame_id, sensor_id, range=table[:, 0], azimuth=table[:, 1],
                                  elevation=table[:, 2], range_rate=table[:, 3], rcs=table[:, 4])
     return detections, int(len(keep) - np.count_nonzero(keep))
+
+
+def from_radar_detections(types: MessageTypes, detections: RadarDetections) -> Any:
+    """A RadarScan; rcs [dBsm] becomes the return's amplitude [dB]."""
+    ret = types("radar_msgs/msg/RadarReturn")
+    table = np.column_stack([detections.range, detections.azimuth, detections.elevation, detections.range_rate,
+                             detections.rcs]).tolist()
+    returns = [ret(range=r, azimuth=a, elevation=e, doppler_velocity=v, amplitude=p) for r, a, e, v, p in table]
+    return types("radar_msgs/msg/RadarScan")(header=make_header(types, detections.stamp_ns, detections.frame_id), returns=returns)

@@ -18,7 +18,6 @@ from fusion.core.errors import InputError
 from fusion.core.objects import ObjectList, TrackStatus
 from fusion.messages import detection3d
 from fusion.messages.header import MessageTypes, header_frame_id, header_stamp_ns, make_header
-from fusion.messages.tf import pose_fields
 
 AVAILABLE = 2          # TrackedObjectKinematics.orientation_availability: yaw with known sign
 BOUNDING_BOX = 0       # Shape.type
@@ -34,8 +33,14 @@ def _rotation_z(angle: np.ndarray) -> np.ndarray:
     return r
 
 
-def uuid_of(track_id: int) -> np.ndarray:
-    return np.frombuffer(int(track_id).to_bytes(16, "big"), dtype=np.uint8).copy()
+def uuids(track_ids: np.ndarray) -> np.ndarray:
+    """(N, 16) uint8 UUIDs holding non-negative track ids as 128-bit big-endian integers."""
+    ids = np.asarray(track_ids, dtype=np.int64).reshape(-1)
+    if np.any(ids < 0):
+        raise ValueError(f"track ids must be non-negative, got {int(ids.min())}")
+    out = np.zeros((len(ids), 16), dtype=np.uint8)
+    out[:, 8:] = ids.astype(">u8").view(np.uint8).reshape(-1, 8)
+    return out
 
 
 def track_id_of(uuid: Any) -> int:
@@ -43,7 +48,9 @@ def track_id_of(uuid: Any) -> int:
 
 
 def from_object_list(types: MessageTypes, objects: ObjectList) -> Any:
-    """A TrackedObjects message with one TrackedObject per object."""
+    """A TrackedObjects message with one TrackedObject per object. The arrays become Python numbers
+    once (tolist) and every message is built in one call; fields that are the same for every object
+    (zero angular accelerations and their covariance, the empty footprint) share one value."""
     n = len(objects)
     to_object = _rotation_z(-objects.yaw)
     velocity = np.einsum("nij,nj->ni", to_object, np.column_stack([objects.velocity, objects.yaw_rate]))
@@ -52,34 +59,37 @@ def from_object_list(types: MessageTypes, objects: ObjectList) -> Any:
     pose_cov = detection3d.covariance_6x6(objects.pose_covariance)
     rotations = quat.from_rpy(np.zeros(n), np.zeros(n), objects.yaw).reshape(-1, 4)
     stationary = np.linalg.norm(objects.velocity[:, :2], axis=1) < STATIONARY_SPEED_MPS
+    table = np.column_stack([objects.position, rotations, velocity, accel, objects.size, objects.existence_probability,
+                             stationary]).tolist()
+    probabilities = objects.class_probabilities
+    order = np.argsort(-probabilities, axis=1, kind="stable").tolist() if n else []
+    probability_rows, classes, ids = probabilities.tolist(), objects.classes.tolist(), uuids(objects.track_ids)
     T = types
-    vector, pose_t = T("geometry_msgs/msg/Vector3"), T("geometry_msgs/msg/Pose")
-    classification = T("autoware_perception_msgs/msg/ObjectClassification")
+    point, quaternion, vector, pose_t = (T("geometry_msgs/msg/Point"), T("geometry_msgs/msg/Quaternion"),
+                                         T("geometry_msgs/msg/Vector3"), T("geometry_msgs/msg/Pose"))
+    pwc, twc, awc = (T("geometry_msgs/msg/PoseWithCovariance"), T("geometry_msgs/msg/TwistWithCovariance"),
+                     T("geometry_msgs/msg/AccelWithCovariance"))
+    twist_t, accel_t, kinematics_t = T("geometry_msgs/msg/Twist"), T("geometry_msgs/msg/Accel"), T("autoware_perception_msgs/msg/TrackedObjectKinematics")
+    classification, uuid_t = T("autoware_perception_msgs/msg/ObjectClassification"), T("unique_identifier_msgs/msg/UUID")
+    shape_t, tracked = T("autoware_perception_msgs/msg/Shape"), T("autoware_perception_msgs/msg/TrackedObject")
+    zero_vector, zero_covariance = vector(x=0.0, y=0.0, z=0.0), np.zeros(36)
+    no_footprint = T("geometry_msgs/msg/Polygon")(points=[])
     out = []
-    for i in range(n):
-        position, orientation = pose_fields(T, objects.position[i], rotations[i], "Point")
-        kinematics = T("autoware_perception_msgs/msg/TrackedObjectKinematics")(
-            pose_with_covariance=T("geometry_msgs/msg/PoseWithCovariance")(
-                pose=pose_t(position=position, orientation=orientation), covariance=pose_cov[i]),
-            twist_with_covariance=T("geometry_msgs/msg/TwistWithCovariance")(
-                twist=T("geometry_msgs/msg/Twist")(linear=vector(x=float(velocity[i, 0]), y=float(velocity[i, 1]), z=float(velocity[i, 2])),
-                                                   angular=vector(x=0.0, y=0.0, z=float(velocity[i, 3]))),
-                covariance=twist_cov[i]),
-            acceleration_with_covariance=T("geometry_msgs/msg/AccelWithCovariance")(
-                accel=T("geometry_msgs/msg/Accel")(linear=vector(x=float(accel[i, 0]), y=float(accel[i, 1]), z=float(accel[i, 2])),
-                                                   angular=vector(x=0.0, y=0.0, z=0.0)),
-                covariance=np.zeros(36)),
-            orientation_availability=AVAILABLE, is_stationary=bool(stationary[i]))
-        probabilities = objects.class_probabilities[i]
-        labels = [int(c) for c in np.argsort(-probabilities, kind="stable") if probabilities[c] > 0] or [int(objects.classes[i])]
-        length, width, height = (float(v) for v in objects.size[i])
-        out.append(T("autoware_perception_msgs/msg/TrackedObject")(
-            object_id=T("unique_identifier_msgs/msg/UUID")(uuid=uuid_of(objects.track_ids[i])),
-            existence_probability=float(objects.existence_probability[i]),
-            classification=[classification(label=c, probability=float(probabilities[c]) if probabilities[c] > 0 else 1.0) for c in labels],
-            kinematics=kinematics,
-            shape=T("autoware_perception_msgs/msg/Shape")(type=BOUNDING_BOX, footprint=T("geometry_msgs/msg/Polygon")(points=[]),
-                                                          dimensions=vector(x=length, y=width, z=height))))
+    for i, (x, y, z, qx, qy, qz, qw, vx, vy, vz, wz, ax, ay, az, length, width, height, existence, still) in enumerate(table):
+        p = probability_rows[i]
+        labels = [classification(label=c, probability=p[c]) for c in order[i] if p[c] > 0] or \
+            [classification(label=classes[i], probability=1.0)]
+        kinematics = kinematics_t(
+            pose_with_covariance=pwc(pose=pose_t(position=point(x=x, y=y, z=z), orientation=quaternion(x=qx, y=qy, z=qz, w=qw)),
+                                     covariance=pose_cov[i]),
+            twist_with_covariance=twc(twist=twist_t(linear=vector(x=vx, y=vy, z=vz), angular=vector(x=0.0, y=0.0, z=wz)),
+                                      covariance=twist_cov[i]),
+            acceleration_with_covariance=awc(accel=accel_t(linear=vector(x=ax, y=ay, z=az), angular=zero_vector),
+                                             covariance=zero_covariance),
+            orientation_availability=AVAILABLE, is_stationary=bool(still))
+        out.append(tracked(object_id=uuid_t(uuid=ids[i]), existence_probability=existence, classification=labels,
+                           kinematics=kinematics, shape=shape_t(type=BOUNDING_BOX, footprint=no_footprint,
+                                                                 dimensions=vector(x=length, y=width, z=height))))
     return T("autoware_perception_msgs/msg/TrackedObjects")(header=make_header(T, objects.stamp_ns, objects.frame_id), objects=out)
 
 

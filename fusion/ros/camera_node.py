@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sys
 
-from fusion.graph.camera import CameraNode
 from fusion.graph.config import GraphConfig
 from fusion.graph.node import NodeCore
 from fusion.ros.adapter import CoreNode
@@ -19,7 +18,7 @@ from fusion.ros.settings import SensorNodeSettings
 
 
 def build(settings: SensorNodeSettings, graph: GraphConfig) -> list[NodeCore]:
-    return select_cores(CameraNode, settings, graph, "camera")
+    return select_cores("camera", settings, graph)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import sys
 
-from fusion.core.errors import ConfigError
 from fusion.ego.config import EgoConfig
 from fusion.graph.config import GraphConfig
-from fusion.graph.ego import EgoNode
 from fusion.graph.node import NodeCore
 from fusion.ros.adapter import CoreNode
 from fusion.ros.cores import select_cores
@@ -21,11 +19,7 @@ from fusion.ros.settings import NodeSettings
 
 
 def build(settings: NodeSettings, graph: GraphConfig, ego: EgoConfig) -> list[NodeCore]:
-    cores = select_cores(EgoNode, settings, graph, ego=ego)
-    if not cores:
-        raise ConfigError("parameters imu_sensor and gnss_sensor", [
-            f"the vehicle config lacks sensor {ego.imu_sensor!r} or {ego.gnss_sensor!r}, which the ego estimator needs"])
-    return cores
+    return select_cores("ego", settings, graph, ego=ego)   # a vehicle without ego.yaml's IMU and GNSS: ConfigError
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,14 +4,15 @@ In: sensors/<lidar>/points (sensor_msgs/PointCloud2), or sensors/<lidar>/detecti
 (vision_msgs/Detection3DArray of an upstream detector) with `lidar_input: detections`;
 taishan/ego/odometry (nav_msgs/Odometry, for deskewing). Out: taishan/<lidar>/detections
 (vision_msgs/Detection3DArray). Parameters: configs/lidar.yaml (LidarDetectorConfig), graph.yaml,
-node.vehicle_config, node.sensors.
+node.vehicle_config, node.sensors. With graph.yaml's `lidar_detector: learned` each core is the
+learned BEV detector (fusion.learned.node.BevDetectorNode, checkpoint named by `bev_config`), which
+also reads sensors/<radar>/scan.
 """
 from __future__ import annotations
 
 import sys
 
 from fusion.graph.config import GraphConfig
-from fusion.graph.lidar import LidarNode
 from fusion.graph.node import NodeCore
 from fusion.ros.adapter import CoreNode
 from fusion.ros.cores import select_cores
@@ -21,7 +22,7 @@ from sensors.lidar.detector import LidarDetectorConfig
 
 
 def build(settings: SensorNodeSettings, graph: GraphConfig, detector: LidarDetectorConfig) -> list[NodeCore]:
-    return select_cores(LidarNode, settings, graph, "lidar", lidar_detector=detector)
+    return select_cores("lidar", settings, graph, lidar_detector=detector)
 
 
 def main(argv: list[str] | None = None) -> int:

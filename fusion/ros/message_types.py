@@ -28,9 +28,8 @@ def ros_type(name: str) -> Any:
 def ros_message(name: str) -> Callable[..., Any]:
     """A constructor of `name` that checks field types. rclpy (Jazzy) checks them only when
     ROS_PYTHON_CHECK_FIELDS=1; unchecked, a value of the wrong type (an int for a `byte` field) is
-    stored and serialized as garbage, checked it raises. fusion.messages.diagnostics tries rosbags'
-    `byte` (an int) first and falls back on that error, so its encoder needs this; elsewhere the
-    unchecked classes (ros_type) are used, as checking costs about 40 % more per message."""
+    stored and serialized as garbage, checked it raises. The tests build their messages with it; the
+    nodes use the unchecked classes (ros_type), as checking costs about 40 % more per message."""
     return functools.partial(ros_type(name), check_fields=True)
 
 

@@ -13,7 +13,6 @@ import sys
 
 from fusion.graph.config import GraphConfig
 from fusion.graph.node import NodeCore
-from fusion.graph.radar import RadarNode
 from fusion.ros.adapter import CoreNode
 from fusion.ros.cores import select_cores
 from fusion.ros.runtime import run_node
@@ -22,7 +21,7 @@ from sensors.radar.frontend import RadarFrontEndConfig
 
 
 def build(settings: SensorNodeSettings, graph: GraphConfig, frontend: RadarFrontEndConfig) -> list[NodeCore]:
-    return select_cores(RadarNode, settings, graph, "radar", radar_frontend=frontend)
+    return select_cores("radar", settings, graph, radar_frontend=frontend)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -66,9 +66,13 @@ def ensure_positive_definite(P: np.ndarray, floor: float = 1e-9) -> tuple[np.nda
 
 
 def covariance_suspects(P: np.ndarray) -> np.ndarray:
-    """A cheap screen (N,): covariances with a non-finite entry or a non-positive variance."""
+    """A cheap screen (N,): covariances with a non-finite entry or a non-positive variance (the common
+    all-clear is two whole-array tests)."""
     diagonal = np.diagonal(P, axis1=-2, axis2=-1)
-    return ~np.isfinite(P).all(axis=(-2, -1)) | np.any(diagonal <= 0.0, axis=-1)
+    finite = np.isfinite(P)
+    if finite.all() and (diagonal > 0.0).all():
+        return np.zeros(P.shape[:-2], dtype=bool)
+    return ~finite.all(axis=(-2, -1)) | np.any(diagonal <= 0.0, axis=-1)
 
 
 class SigmaPoints:

@@ -11,8 +11,36 @@ from typing import Callable
 
 import numpy as np
 
+from scipy.spatial import cKDTree
+
 from datasets.kitti.box_iou import bev_intersection
 from fusion.core.boxes import box_corners
+
+_DENSE_PAIRS = 4096   # point pairs up to which all distances are computed at once (a k-d tree only pays off beyond)
+
+
+def near_pairs(a: np.ndarray, b: np.ndarray | None, radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Index pairs (i into a, j into b) of points (N, k) closer than `radius`, with their distances,
+    in row-major order; with b None, the pairs i < j within a. Small sets compare every pair; large
+    ones go through scipy's k-d tree."""
+    other = a if b is None else b
+    if len(a) == 0 or len(other) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
+    if len(a) * len(other) <= _DENSE_PAIRS:
+        distance = np.sqrt(np.sum((a[:, None, :] - other[None, :, :]) ** 2, axis=-1))
+        near = distance <= radius
+        if b is None:
+            near = np.triu(near, k=1)
+        i, j = np.nonzero(near)
+        return i, j, distance[i, j]
+    if b is None:
+        i, j = np.asarray(cKDTree(a).query_pairs(radius, output_type="ndarray"), dtype=np.int64).reshape(-1, 2).T
+        order = np.lexsort((j, i))
+        i, j = i[order], j[order]
+        return i, j, np.sqrt(np.sum((a[i] - a[j]) ** 2, axis=-1))
+    found = cKDTree(a).sparse_distance_matrix(cKDTree(b), radius, output_type="ndarray")
+    order = np.lexsort((found["j"], found["i"]))
+    return found["i"][order].astype(np.int64), found["j"][order].astype(np.int64), found["v"][order]
 
 
 def _footprints(boxes: np.ndarray) -> np.ndarray:

@@ -84,18 +84,20 @@ class NewTracks:
 
 
 def usable_rows(score_floor: float, scores: np.ndarray, *arrays: np.ndarray) -> tuple[np.ndarray, dict[str, int]]:
-    """Mask of rows that are finite in every array and score at least `score_floor`, with drop counts."""
-    finite = np.ones(len(scores), dtype=bool)
+    """Mask of rows that are finite in every array and score at least `score_floor`, with drop counts
+    (empty batches included: no reshaping by the row count)."""
+    finite = np.isfinite(scores)
     for a in arrays:
         finite &= np.isfinite(a).all(axis=tuple(range(1, a.ndim)))
-    finite &= np.isfinite(scores)
-    scored = scores >= score_floor
+    keep = finite & (scores >= score_floor)
+    if keep.all():
+        return keep, {}
     dropped = {}
-    if (~finite).any():
+    if not finite.all():
         dropped["non_finite"] = int((~finite).sum())
-    if (finite & ~scored).any():
-        dropped["below_min_score"] = int((finite & ~scored).sum())
-    return finite & scored, dropped
+    if (finite & ~keep).any():
+        dropped["below_min_score"] = int((finite & ~keep).sum())
+    return keep, dropped
 
 
 class MeasurementModel(ABC):

@@ -130,31 +130,55 @@ class MotionModel(ABC):
                       velocity: np.ndarray, initial: InitialConfig) -> tuple[np.ndarray, np.ndarray]:
         """States (K, d) and covariances (K, d, d) of new tracks from a first detection."""
 
-    def kinematics(self, x: np.ndarray, P: np.ndarray) -> Kinematics:
-        """Object-list kinematics with covariances propagated through the output map."""
+    def output_jacobians(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Jacobians (N, 4, d) of the object-list pose (x, y, z, yaw) and twist (vx, vy, vz, yaw_rate)."""
         n = len(x)
-        position, velocity = self.position_velocity(x)
         jp, jv = self.position_velocity_jacobian(x)
         pose_j = np.zeros((n, 4, self.dim))
         pose_j[:, :3] = jp
         pose_j[:, 3, self.yaw_index] = 1.0
         twist_j = np.zeros((n, 4, self.dim))
         twist_j[:, :3] = jv
-        yaw_rate = np.zeros(n)
         if self.yaw_rate_index is not None:
             twist_j[:, 3, self.yaw_rate_index] = 1.0
-            yaw_rate = x[:, self.yaw_rate_index].copy()
+        return pose_j, twist_j
+
+    def kinematics(self, x: np.ndarray, P: np.ndarray) -> Kinematics:
+        """Object-list kinematics with covariances propagated through the output map."""
+        position, velocity = self.position_velocity(x)
+        pose_j, twist_j = self.output_jacobians(x)
+        yaw_rate = x[:, self.yaw_rate_index].copy() if self.yaw_rate_index is not None else np.zeros(len(x))
         return Kinematics(
             position=position, velocity=velocity, acceleration=self.acceleration(x),
             yaw=x[:, self.yaw_index].copy(), yaw_rate=yaw_rate,
-            pose_covariance=pose_j @ P @ pose_j.transpose(0, 2, 1),
-            twist_covariance=twist_j @ P @ twist_j.transpose(0, 2, 1),
+            pose_covariance=pose_j @ P @ np.swapaxes(pose_j, -1, -2),
+            twist_covariance=twist_j @ P @ np.swapaxes(twist_j, -1, -2),
         )
 
 
 class LinearMotion(MotionModel):
     """Models with x' = F(dt) x over Cartesian states (x y z first, then vx vy vz where modelled): the
-    transition is the Jacobian applied to the state; Q is a sum of white-noise integrator blocks."""
+    transition is the Jacobian applied to the state; Q is a sum of white-noise integrator blocks.
+    F(dt) and Q(dt) are kept for the latest time steps (a tracker fed at fixed rates sees the same
+    few dt over and over), and the output maps are constant selections, built once."""
+
+    _KEPT_STEPS = 64
+
+    def __init__(self, config: MotionConfig):
+        super().__init__(config)
+        self._per_dt: dict[float, tuple[np.ndarray, np.ndarray]] = {}
+        jp, jv = np.zeros((3, self.dim)), np.zeros((3, self.dim))
+        jp[:, 0:3] = np.eye(3)
+        if self._has_velocity:
+            jv[:, 3:6] = np.eye(3)
+        pose_j, twist_j = np.zeros((4, self.dim)), np.zeros((4, self.dim))
+        pose_j[:3], pose_j[3, self.yaw_index] = jp, 1.0
+        twist_j[:3] = jv
+        if self.yaw_rate_index is not None:
+            twist_j[3, self.yaw_rate_index] = 1.0
+        for a in (jp, jv, pose_j, twist_j):
+            a.flags.writeable = False
+        self._jacobians = jp, jv, pose_j, twist_j
 
     @abstractmethod
     def transition_matrix(self, dt: float) -> np.ndarray:
@@ -164,17 +188,28 @@ class LinearMotion(MotionModel):
     def noise_blocks(self) -> list[tuple[tuple[int, ...], float]]:
         """(state indices of one integrator chain, PSD on its last derivative) pairs."""
 
+    def _matrices(self, dt: float) -> tuple[np.ndarray, np.ndarray]:
+        """F(dt) and Q(dt), read-only."""
+        kept = self._per_dt.get(dt)
+        if kept is None:
+            if len(self._per_dt) >= self._KEPT_STEPS:
+                self._per_dt.clear()
+            F = self.transition_matrix(dt)
+            Q = np.zeros((self.dim, self.dim))
+            for chain, psd in self.noise_blocks():
+                Q[np.ix_(chain, chain)] = _white_noise_block(dt, psd, len(chain))
+            F.flags.writeable = Q.flags.writeable = False
+            kept = self._per_dt[dt] = (F, Q)
+        return kept
+
     def transition(self, x: np.ndarray, dt: float) -> np.ndarray:
-        return self.normalize(x @ self.transition_matrix(dt).T)
+        return self.normalize(x @ self._matrices(dt)[0].T)
 
     def jacobian(self, x: np.ndarray, dt: float) -> np.ndarray:
-        return np.broadcast_to(self.transition_matrix(dt), x.shape[:-1] + (self.dim, self.dim))
+        return np.broadcast_to(self._matrices(dt)[0], x.shape[:-1] + (self.dim, self.dim))
 
     def noise(self, x: np.ndarray, dt: float) -> np.ndarray:
-        Q = np.zeros((self.dim, self.dim))
-        for chain, psd in self.noise_blocks():
-            Q[np.ix_(chain, chain)] = _white_noise_block(dt, psd, len(chain))
-        return np.broadcast_to(Q, x.shape[:-1] + (self.dim, self.dim))
+        return np.broadcast_to(self._matrices(dt)[1], x.shape[:-1] + (self.dim, self.dim))
 
     @property
     def _has_velocity(self) -> bool:
@@ -184,12 +219,12 @@ class LinearMotion(MotionModel):
         return x[..., 0:3], x[..., 3:6] if self._has_velocity else np.zeros(x.shape[:-1] + (3,))
 
     def position_velocity_jacobian(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        jp, jv = np.zeros((3, self.dim)), np.zeros((3, self.dim))
-        jp[:, 0:3] = np.eye(3)
-        if self._has_velocity:
-            jv[:, 3:6] = np.eye(3)
+        jp, jv = self._jacobians[:2]
         shape = x.shape[:-1] + (3, self.dim)
         return np.broadcast_to(jp, shape), np.broadcast_to(jv, shape)
+
+    def output_jacobians(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self._jacobians[2:]   # constant: (4, d) each, broadcast over the tracks
 
     def initial_state(self, position, position_cov, yaw, yaw_var, velocity, initial):
         k, d = len(position), self.dim

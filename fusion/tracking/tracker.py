@@ -5,6 +5,12 @@
     objects = tracker.object_list(stamp_ns)
     tracker.diagnostics()
 
+A stage outside the tracker that judges tracks by its own means (e.g. the camera fusion stage matching
+projected tracks with camera boxes) reaches them through the public evidence API, never the track
+table's internals: `add_evidence_sensor(name)` names it in the sensor mask (its bit) once;
+`apply_evidence(name, visible, hits, ...)` counts its hits and misses in the tracks' life cycle
+(confirmation M of N, existence, misses, status); `retire(rows)` ends tracks whose identity passed on.
+
 Tracks live in one fixed frame (`config.frame_id`). In a world frame such as `map`, the transform
 tree must hold map -> base_link (the ego pose); every measurement frame is looked up at the
 measurement's own stamp, which is the ego-motion compensation, and the sensor's velocity in the
@@ -33,7 +39,8 @@ from fusion.core.measurements import Boxes3D, CameraDetections, MeasurementBatch
 from fusion.core.objects import ObjectList, TrackStatus
 from fusion.core.transform_tree import TransformTree
 from fusion.tracking.association import (AssociationCost, Candidates, assign, chi_square_gate, class_compatibility,
-                                         coarse_pairs, default_cost, mahalanobis2, planar_gate_radius)
+                                         coarse_pairs, default_cost, mahalanobis2, planar_gate_radius,
+                                         unique_inverse)
 from fusion.tracking.config import TrackerConfig
 from fusion.tracking.diagnostics import TrackerDiagnostics
 from fusion.tracking.engine import build_engine
@@ -49,6 +56,7 @@ from sensors.radar.measurement_model import RadarPolarModel
 
 INPUT_KINDS = {Boxes3D: "lidar", RadarDetections: "radar", CameraDetections: "camera"}
 MODELS = {"lidar": LidarBoxModel, "radar": RadarPolarModel, "camera": CameraCenterModel}
+_UNKNOWN = int(ObjectClass.UNKNOWN)
 _VELOCITY_STEP_NS = 10_000_000  # finite-difference step for the sensor's velocity in the tracking frame
 _RECENT_POSE_NS = 120_000_000   # a frame's previous pose this recent serves for that difference instead
 
@@ -103,6 +111,42 @@ class MultiObjectTracker:
             cost = (costs or {}).get(sensor.kind) or default_cost(settings, gate)
             self.sensors[name] = _Sensor(name, sensor.kind, len(self.sensors), model, cost, gate)
         self.sensor_names = tuple(self.sensors)
+
+    # --- evidence from outside stages ----------------------------------------------------------------
+    def add_evidence_sensor(self, name: str) -> int:
+        """The sensor-mask bit of `name`, a sensor whose evidence an outside stage applies with
+        apply_evidence: a sensor the tracker already uses keeps its bit; a new name gets the next one
+        and joins `sensor_names` (and so every object list's). Call it before tracking starts."""
+        if name in self.sensor_names:
+            return self.sensor_names.index(name)
+        if len(self.sensor_names) >= 63:
+            raise InputError(f"evidence sensor {name!r}", "the sensor mask holds at most 63 sensors")
+        self.sensor_names = self.sensor_names + (name,)
+        return len(self.sensor_names) - 1
+
+    def apply_evidence(self, name: str, visible: np.ndarray, hits: np.ndarray, stamp_ns: int, detection_probability: float,
+                       hit_likelihood_ratio: float) -> None:
+        """One update of an evidence sensor (see add_evidence_sensor) over the current track rows (those
+        of tracks / object_list(include_tentative=True)): `hits` (row indices) were detected, the other
+        `visible` (mask) tracks were missed. Hits and misses count in confirmation, existence and status
+        as a tracker sensor's would; the kinematic state is left alone."""
+        if name not in self.sensor_names:
+            raise InputError(f"evidence sensor {name!r}", f"not registered (add_evidence_sensor); sensors: {', '.join(self.sensor_names)}")
+        n = len(self.tracks)
+        visible, hits = np.asarray(visible, dtype=bool), np.asarray(hits, dtype=np.int64)
+        if visible.shape != (n,) or (len(hits) and (hits.min() < 0 or hits.max() >= n)):
+            raise InputError(f"evidence from {name!r}", f"visible must be a mask over the {n} track rows and hits row "
+                                                       f"indices below {n} (got {visible.shape} and {hits.tolist()})")
+        self._diag.processed[name] += 1
+        self.lifecycle.observe(self.tracks, visible, hits, detection_probability, hit_likelihood_ratio,
+                               self.sensor_names.index(name), stamp_ns)
+        self.lifecycle.update_status(self.tracks)
+
+    def retire(self, rows: np.ndarray) -> None:
+        """End the tracks at `rows` (e.g. whose identity another track inherited): their existence drops
+        to zero, and the next update deletes them (low_existence). Until then the rows stay as they
+        are, aligned with the latest object list."""
+        self.tracks.existence[np.asarray(rows, dtype=np.int64)] = 0.0
 
     # --- input ------------------------------------------------------------------------------------
     def accepts(self, measurement: object) -> bool:
@@ -237,20 +281,22 @@ class MultiObjectTracker:
         if model.gate_points_are_measured:   # z starts with the tracking-frame position: x, y of every layout
             radius = np.minimum(planar_gate_radius(P[:, :2, :2], det.R[:, :2, :2], sensor.gate), radius)
         ti, dj = coarse_pairs(model.track_points(motion, x, pose), det.points, radius)
-        track_classes = self.tracks.classes
-        ok = self.compatible[det.classes[dj], track_classes[ti]]
-        ti, dj = ti[ok], dj[ok]
-        rows, local = np.unique(ti, return_inverse=True)
+        track_classes, detection_classes = self.tracks.classes[ti], det.classes[dj]
+        ok = self.compatible[detection_classes, track_classes]
+        ti, dj, track_classes, detection_classes = ti[ok], dj[ok], track_classes[ok], detection_classes[ok]
+        rows, local = unique_inverse(ti)
         pred = self.engine.measurement_prediction(model, pose, rows, self.tracks.size[rows])
         residual = model.residual(det.z[dj], pred.zhat[local])
         S = pred.S0[local] + det.R[dj]
         d2 = mahalanobis2(residual, S)
-        pairs = Candidates(sensor.kind, ti, dj, residual, S, d2, track_classes[ti], det.classes[dj], det.scores[dj], None)
-        pairs = pairs.select(d2 <= sensor.gate)
+        gated = d2 <= sensor.gate
+        dj = dj[gated]
+        pairs = Candidates(sensor.kind, ti[gated], dj, residual[gated], S[gated], d2[gated], track_classes[gated],
+                           detection_classes[gated], det.scores[dj], None)
         measure = model.settings.geometric
         if measure != "none" and len(pairs):
             fn, higher_is_closer = GEOMETRIC_MEASURES[measure]
-            which, at = np.unique(pairs.tracks, return_inverse=True)
+            which, at = unique_inverse(pairs.tracks)
             geometry = model.track_geometry(motion, x[which], self.tracks.size[which], pose)
             pairs.geometric = fn(geometry[at], det.geometry[pairs.detections])
             threshold = model.settings.geometric_threshold
@@ -269,13 +315,13 @@ class MultiObjectTracker:
             life.observe(tracks, visible, matched_t, model.detection_probability, model.settings.hit_likelihood_ratio,
                          sensor.bit, stamp_ns)
             classes = det.classes[matched_d]
-            life.fuse_classes(tracks, matched_t, classes, classes != ObjectClass.UNKNOWN, model.settings.class_confidence)
+            life.fuse_classes(tracks, matched_t, classes, classes != _UNKNOWN, model.settings.class_confidence)
             if det.sizes is not None:
                 life.fuse_sizes(tracks, matched_t, det.sizes[matched_d], det.size_var[matched_d])
             life.update_status(tracks)
-            drop = np.zeros(len(tracks), dtype=bool)
-            drop[failed_rows] = True
-            if drop.any():
+            if len(failed_rows):
+                drop = np.zeros(len(tracks), dtype=bool)
+                drop[failed_rows] = True
                 self._drop(drop, "covariance_failed")
         if model.can_initiate and model.settings.initiate and len(det) > len(matched_d):
             free = np.ones(len(det), dtype=bool)
@@ -287,14 +333,16 @@ class MultiObjectTracker:
         if len(self.tracks):
             x, P = self.engine.estimate()
             position_std = np.sqrt(np.maximum(P[:, 0, 0], P[:, 1, 1]))
-            drop = np.zeros(len(self.tracks), dtype=bool)
             # duplicates are looked for after a box sensor (lidar) has corrected the tracks
-            boxes = self._boxes(x) if det.sizes is not None else None
-            for reason, mask in life.expired(self.tracks, stamp_ns, position_std, boxes).items():
-                if (mask & ~drop).any():
-                    self._diag.deleted[reason] += int((mask & ~drop).sum())
-                drop |= mask
+            boxes = self._boxes(x) if det.sizes is not None and life.checks_overlaps else None
+            expired = life.expired(self.tracks, stamp_ns, position_std, boxes)
+            drop = np.logical_or.reduce(list(expired.values()))
             if drop.any():
+                counted = np.zeros(len(drop), dtype=bool)
+                for reason, mask in expired.items():   # a track counts under the first reason it meets
+                    if (mask & ~counted).any():
+                        self._diag.deleted[reason] += int((mask & ~counted).sum())
+                    counted |= mask
                 self._drop(drop, None)
 
     def _start_tracks(self, sensor: _Sensor, det: Detections, rows: np.ndarray, pose: SensorPose, stamp_ns: int) -> None:
@@ -305,7 +353,8 @@ class MultiObjectTracker:
         else:
             sizes, size_var = np.tile(init.size_m, (len(new.rows), 1)), np.full((len(new.rows), 3), init.size_std_m**2)
         x0, P0 = self.motion.initial_state(new.position, new.position_cov, new.yaw, new.yaw_var, new.velocity, init)
-        owner = self.lifecycle.overlapped_tracks(np.column_stack([new.position, sizes, new.yaw]), self._boxes(self.engine.estimate()[0]))
+        owner = (self.lifecycle.overlapped_tracks(np.column_stack([new.position, sizes, new.yaw]), self._boxes(self.engine.estimate()[0]))
+                 if self.lifecycle.checks_overlaps else np.full(len(new.rows), -1))
         inside = owner >= 0
         if inside.any():
             self._diag.reject("inside_existing_track", int(inside.sum()),
@@ -324,7 +373,7 @@ class MultiObjectTracker:
         self._next_id += len(rows)
         classes = det.classes[rows]
         self.engine.add(x0, P0)
-        self.tracks.append(self.lifecycle.new(ids, classes, classes != ObjectClass.UNKNOWN, sensor.model.settings.class_confidence,
+        self.tracks.append(self.lifecycle.new(ids, classes, classes != _UNKNOWN, sensor.model.settings.class_confidence,
                                               sizes, size_var, sensor.bit, stamp_ns))
         self._diag.created += len(rows)
 

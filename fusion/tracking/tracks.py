@@ -9,12 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from fusion.core.classes import NUM_CLASSES
 from fusion.core.objects import TrackStatus
 from fusion.tracking.config import ManagementConfig
-from fusion.tracking.geometry import pairwise_iou_3d
+from fusion.tracking.geometry import near_pairs, pairwise_iou_3d
+
+_TENTATIVE, _CONFIRMED, _COASTING = int(TrackStatus.TENTATIVE), int(TrackStatus.CONFIRMED), int(TrackStatus.COASTING)
 
 
 @dataclass
@@ -89,6 +90,7 @@ class TrackLifecycle:
     def __init__(self, config: ManagementConfig):
         self.config = config
         self.window_mask = np.uint32((1 << config.confirm_window) - 1)
+        self.checks_overlaps = config.duplicate_iou < 1.0   # duplicate tracks, and detections inside tracks
 
     def new(self, ids: np.ndarray, classes: np.ndarray, class_known: np.ndarray, confidence: float, sizes: np.ndarray,
             size_var: np.ndarray, sensor_bit: int, stamp_ns: int) -> TrackTable:
@@ -96,7 +98,7 @@ class TrackLifecycle:
         probs = np.where(class_known[:, None], class_likelihood(classes, confidence), 1.0 / NUM_CLASSES)
         return TrackTable(
             ids=ids, class_probs=probs / probs.sum(axis=1, keepdims=True),
-            existence=np.full(k, self.config.existence_initial), status=np.full(k, int(TrackStatus.TENTATIVE)),
+            existence=np.full(k, self.config.existence_initial), status=np.full(k, _TENTATIVE),
             history=np.ones(k, np.uint32), misses=np.zeros(k, np.int64), created_ns=np.full(k, stamp_ns, np.int64),
             last_hit_ns=np.full(k, stamp_ns, np.int64), size=sizes.astype(float), size_var=size_var.astype(float),
             sensor_mask=np.full(k, 1 << sensor_bit, np.int64),
@@ -112,17 +114,16 @@ class TrackLifecycle:
         hit = np.zeros(len(table), dtype=bool)
         hit[hits] = True
         seen = visible | hit
-        table.history[seen] = ((table.history[seen] << np.uint32(1)) | hit[seen].astype(np.uint32)) & self.window_mask
-        table.misses[hit] = 0
         miss = seen & ~hit
-        table.misses[miss] += 1
+        table.history = np.where(seen, ((table.history << np.uint32(1)) | hit) & self.window_mask, table.history)
+        table.misses = np.where(hit, 0, table.misses + miss)
         p = table.existence
         pd = detection_probability
         p_miss = p * (1.0 - pd) / np.maximum(1.0 - p * pd, 1e-12)
         p_hit = hit_likelihood_ratio * p / (hit_likelihood_ratio * p + 1.0 - p)
         table.existence = np.where(hit, p_hit, np.where(miss, p_miss, p))
-        table.last_hit_ns[hit] = stamp_ns
-        table.sensor_mask[hit] |= 1 << sensor_bit
+        table.last_hit_ns = np.where(hit, stamp_ns, table.last_hit_ns)
+        table.sensor_mask = np.where(hit, table.sensor_mask | (1 << sensor_bit), table.sensor_mask)
 
     def fuse_classes(self, table: TrackTable, rows: np.ndarray, classes: np.ndarray, class_known: np.ndarray,
                      confidence: float) -> None:
@@ -136,24 +137,23 @@ class TrackLifecycle:
 
     def fuse_sizes(self, table: TrackTable, rows: np.ndarray, sizes: np.ndarray, size_var: np.ndarray) -> None:
         """Scalar Kalman update per box dimension."""
-        gain = table.size_var[rows] / (table.size_var[rows] + size_var)
-        table.size[rows] += gain * (sizes - table.size[rows])
-        table.size_var[rows] *= 1.0 - gain
+        size, var = table.size[rows], table.size_var[rows]
+        gain = var / (var + size_var)
+        table.size[rows] = size + gain * (sizes - size)
+        table.size_var[rows] = var * (1.0 - gain)
 
     def update_status(self, table: TrackTable) -> None:
         hits = np.bitwise_count(table.history)
-        tentative = table.status == TrackStatus.TENTATIVE
-        confirm = tentative & (hits >= self.config.confirm_hits)
-        established = ~tentative | confirm
-        table.status = np.where(established, np.where(table.misses > 0, int(TrackStatus.COASTING), int(TrackStatus.CONFIRMED)),
-                                table.status)
+        tentative = table.status == _TENTATIVE
+        established = ~tentative | (hits >= self.config.confirm_hits)
+        table.status = np.where(established, np.where(table.misses > 0, _COASTING, _CONFIRMED), table.status)
 
     def expired(self, table: TrackTable, stamp_ns: int, position_std: np.ndarray,
                 boxes: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """Masks of tracks to delete, by reason; duplicates are looked for when boxes (N, 7) x y z l w h
         yaw are given."""
         c = self.config
-        tentative = table.status == TrackStatus.TENTATIVE
+        tentative = table.status == _TENTATIVE
         age_s = (stamp_ns - table.created_ns) / 1e9
         silent_s = (stamp_ns - table.last_hit_ns) / 1e9
         return {
@@ -171,22 +171,18 @@ class TrackLifecycle:
         intersection is at most the smaller of the circles' lens and the bounding boxes' overlap."""
         other = a if b is None else b
         empty = np.zeros(0, dtype=np.int64)
-        if len(a) == 0 or len(other) == 0 or self.config.duplicate_iou >= 1.0:
+        if len(a) == 0 or len(other) == 0 or not self.checks_overlaps:
             return empty, empty, np.zeros(0)
         radius_a, radius_b = 0.5 * np.linalg.norm(a[:, 3:5], axis=1), 0.5 * np.linalg.norm(other[:, 3:5], axis=1)
-        tree = cKDTree(a[:, :2])
-        reach = float(radius_a.max() + radius_b.max())
-        if b is None:
-            pairs = tree.query_pairs(reach, output_type="ndarray")
-            i, j = pairs[:, 0], pairs[:, 1]
-        else:
-            near = tree.sparse_distance_matrix(cKDTree(other[:, :2]), reach, output_type="ndarray")
-            i, j = near["i"].astype(np.int64), near["j"].astype(np.int64)
-        overlap = np.minimum(_lens_area(np.hypot(*(a[i, :2] - other[j, :2]).T), radius_a[i], radius_b[j]),
-                             _aabb_overlap(a[i], other[j]))
+        i, j, distance = near_pairs(a[:, :2], None if b is None else b[:, :2], float(radius_a.max() + radius_b.max()))
+        if len(i) == 0:
+            return empty, empty, np.zeros(0)
+        overlap = np.minimum(_lens_area(distance, radius_a[i], radius_b[j]), _aabb_overlap(a[i], other[j]))
         height = np.minimum(a[i, 5], other[j, 5])
         volume = np.prod(a[i, 3:6], axis=1) + np.prod(other[j, 3:6], axis=1)
         possible = overlap * height > self.config.duplicate_iou * (volume - overlap * height)
+        if not possible.any():
+            return empty, empty, np.zeros(0)
         i, j = i[possible], j[possible]
         iou = pairwise_iou_3d(a[i], other[j])
         keep = iou > self.config.duplicate_iou

@@ -51,6 +51,9 @@ def cluster_objects(detections: RadarDetections, compensated: np.ndarray, moving
         cloud = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(features))
         labels[index] = np.asarray(cloud.cluster_dbscan(eps=eps_m, min_points=min_points))
     count = int(labels.max(initial=-1)) + 1
+    if count == 0:   # most scans: nothing moves, or movers too sparse to cluster
+        return RadarObjects(Boxes3D(detections.stamp_ns, detections.frame_id, detections.sensor_id,
+                                    velocities=np.zeros((0, 3))), np.zeros(0, dtype=bool), labels)
     member = labels >= 0
     lab = labels[member]
     n = np.bincount(lab, minlength=count).astype(float)

@@ -10,6 +10,7 @@ from datasets.bags.evaluation import evaluate_replays
 from datasets.bags.reader import BagReader
 from datasets.bags.replay import replay_bag
 from fusion.cli import main
+from fusion.config.loader import config_dir
 from fusion.graph import topics
 
 
@@ -60,6 +61,22 @@ def test_convert_kitti_sequence(shared_data, tmp_path, capsys):
         frames = [raw for raw in bag.messages([topics.GROUND_TRUTH_OBJECTS])]
         assert len(frames) > 10 and not bag.problems
         assert any(len(bag.decode(raw).objects) for raw in frames)
+
+
+def test_kitti_bag_replays_with_the_kitti_configs(shared_data, tmp_path, capsys):
+    """`taishan convert kitti` then `taishan replay --config configs/kitti_replay --eval` on the
+    shortest train sequence: every input is read, and the tracks match the labels."""
+    root = shared_data / "kitti-tracking" / "train"
+    bag, report = tmp_path / "0017.mcap", tmp_path / "replay.json"
+    assert main(["convert", "kitti", "--root", str(root), "--sequence", "0017", "--out", str(bag)]) == 0
+    configs = config_dir() / "kitti_replay"
+    assert main(["replay", str(bag), "--config", str(configs), "--eval", "--plots", str(tmp_path), "--json", str(report)]) == 0
+    summary = json.loads(report.read_text())
+    (result,) = summary["bags"]
+    assert result["object_lists"] == result["truth_frames"] == 145 and not result["problems"]
+    assert all(status["level"] == "OK" for status in result["diagnostics"].values()), result["diagnostics"]
+    metrics = summary["evaluation"]["per_bag"]["0017"]
+    assert metrics["HOTA"] > 0.6 and metrics["MOTA"] > 0.5 and metrics["position_rmse_m"] < 0.5
 
 
 def test_missing_bag_is_a_clean_error(tmp_path, capsys):

@@ -43,6 +43,27 @@ def test_two_replays_give_byte_identical_object_lists_and_output_bags(sim_bag, g
                 topics.DIAGNOSTICS} <= set(out.topics)
 
 
+def test_ego_rate_thins_the_odometry_to_one_per_period(sim_bag, object_level):
+    thinned = dataclasses.replace(object_level, graph=object_level.graph.model_copy(update={"ego_rate_hz": 25.0}))
+    result = replay_bag(sim_bag, thinned, truth=True)
+    periods = np.array([o.stamp_ns for o in result.ego_estimate]) // 40_000_000   # 25 Hz; the IMU runs at 100 Hz
+    assert len(periods) > 25 and np.all(np.diff(periods) == 1)   # one odometry in every period, none skipped
+    assert len(result.object_lists) >= 70 and any(len(ol) for ol in result.object_lists)
+
+
+def test_radar_objects_are_published_without_failures(sim_bag, object_level, tmp_path):
+    configs = dataclasses.replace(object_level, graph=object_level.graph.model_copy(update={"radar_objects": True}))
+    result = replay_bag(sim_bag, configs, out=tmp_path / "out.mcap")
+    radars = {name: status for name, status in result.diagnostics.items() if name.startswith("radar_")}
+    assert len(radars) == 3 and all(status["level"] == "OK" for status in radars.values()), radars
+    with BagReader(tmp_path / "out.mcap") as bag:
+        counts = {}
+        for raw in bag.messages([topics.objects_topic(radar) for radar in ("radar_front", "radar_front_left", "radar_front_right")]):
+            counts[raw.topic] = counts.get(raw.topic, 0) + 1
+            bag.decode(raw)
+    assert len(counts) == 3 and min(counts.values()) >= 100     # every scan of 8 s at 20 Hz gives a message
+
+
 def test_unused_topics_are_skipped_with_one_notice_each(sim_bag, object_level):
     result = replay_bag(sim_bag, object_level)
     skipped = [n for n in result.notices if "skipping topic" in n]

@@ -70,3 +70,35 @@ def test_buffer_drops_old_history():
         tree.add_dynamic("map", "base_link", k * 100_000_000, Transform([k, 0, 0], [0, 0, 0, 1]))
     assert tree.can_transform("map", "base_link", 2_500_000_000)
     assert not tree.can_transform("map", "base_link", 500_000_000)
+
+
+def test_cached_routes_follow_changed_and_added_edges():
+    tree = make_tree()
+    before = tree.lookup("radar", "lidar_aux")
+    assert tree.lookup("radar", "lidar_aux") is before                  # static route: answered from the cache
+    with pytest.raises(ValueError):
+        before.translation[0] = 1.0                                      # handed out read-only
+    tree.set_static("base_link", "lidar", Transform.from_rpy([1.0, 0.0, 2.0], [0.0, 0.0, 0.1]))   # republished, same
+    assert tree.lookup("radar", "lidar_aux") is before
+    tree.set_static("base_link", "lidar", Transform.from_rpy([1.5, 0.0, 2.0], [0.0, 0.0, 0.2]))   # moved
+    after = tree.lookup("radar", "lidar_aux")
+    expected = (tree.lookup("base_link", "radar").inverse() @ tree.lookup("base_link", "lidar")
+                @ tree.lookup("lidar", "lidar_aux"))
+    assert np.allclose(after.as_matrix(), expected.as_matrix(), atol=1e-12)
+    assert not np.allclose(after.translation, before.translation)
+    tree.add_dynamic("map", "base_link", 1_000_000_000, Transform([5.0, 0, 0], [0, 0, 0, 1]))   # a new root above
+    t = tree.lookup("map", "lidar_aux", 1_000_000_000)
+    assert np.allclose(t.as_matrix(), (tree.lookup("map", "base_link", 1_000_000_000) @ tree.lookup("base_link", "lidar")
+                                       @ tree.lookup("lidar", "lidar_aux")).as_matrix(), atol=1e-12)
+
+
+def test_dynamic_routes_see_every_new_pose():
+    tree = make_tree()
+    tree.add_dynamic("map", "base_link", 0, Transform([0.0, 0, 0], [0, 0, 0, 1]))
+    tree.add_dynamic("map", "base_link", 1_000_000_000, Transform([10.0, 0, 0], [0, 0, 0, 1]))
+    first = tree.lookup("lidar", "map", 500_000_000)
+    tree.add_dynamic("map", "base_link", 500_000_000, Transform([2.0, 0, 0], [0, 0, 0, 1]))   # a pose at that very stamp
+    second = tree.lookup("lidar", "map", 500_000_000)
+    assert np.allclose(first.inverse().translation - second.inverse().translation, [3.0, 0.0, 0.0])
+    assert tree.lookup("lidar", "lidar") is tree.lookup("radar", "radar")            # one shared identity
+    assert tree.frames == {"map", "base_link", "lidar", "radar", "lidar_aux"}

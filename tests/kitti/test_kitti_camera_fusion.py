@@ -174,3 +174,24 @@ def test_new_track_continuing_a_drifted_tracks_camera_box_inherits_its_id(camera
                                                 classes=[CAR], scores=[0.9]))
     assert len(plain.match_tracks(after, detections).retired) == 0
     assert plain.reported_ids(np.array([11])).tolist() == [11]
+
+
+@pytest.mark.parametrize("reid_memory_s, inherits", [(0.5, True), (0.1, False)])
+def test_identity_is_recovered_after_a_short_disappearance(camera, reid_memory_s, inherits):
+    cam, T = camera
+    fusion = CameraFusion(CameraFusionConfig(memory_s=0.1, reid_iou=0.3, reid_memory_s=reid_memory_s), cam, T)
+    before = cars(0, [4], [[20.0, 1.0, -0.9]], [2.0])
+    box, _ = project_boxes_3d(cam, T, before.position, before.size, before.yaw)
+    fusion.match_tracks(before, CameraDetections(stamp_ns=0, frame_id=CAMERA_FRAME, sensor_id=CAMERA_SENSOR, boxes=box,
+                                                 classes=[CAR], scores=[0.9]))
+    # 0.3 s later (unseen by the camera in between, beyond memory_s): track 4 drifted off, a new track 11 is where
+    # the camera sees the car again
+    later = 300_000_000
+    after = cars(later, [4, 11], [[20.0, 13.0, -0.9], [19.8, 0.8, -0.9]], [2.3, 0.0])
+    assert np.isnan(fusion.remembered(np.array([4]), later)).all()
+    moved, _ = project_boxes_3d(cam, T, after.position[1:], after.size[1:], after.yaw[1:])
+    matches = fusion.match_tracks(after, CameraDetections(stamp_ns=later, frame_id=CAMERA_FRAME, sensor_id=CAMERA_SENSOR,
+                                                          boxes=moved, classes=[CAR], scores=[0.9]))
+    assert after.track_ids[matches.rows].tolist() == [11]
+    assert fusion.reported_ids(np.array([11])).tolist() == ([4] if inherits else [11])
+    assert matches.retired.tolist() == ([0] if inherits else [])

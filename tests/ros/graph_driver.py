@@ -28,7 +28,7 @@ import rclpy
 import yaml
 
 from datasets.bags.replay import replay_bag
-from datasets.bags.simulation import _Encoder as MeasurementEncoder   # the bag writer's measurement -> messages mapping
+from datasets.bags.simulation import MeasurementEncoder   # the bag writer's measurement -> messages mapping
 from datasets.bags.simulation import write_scenario_bag
 from datasets.simulation.config import load_scenario_config
 from datasets.simulation.scenario import Scenario, simulate_scenario

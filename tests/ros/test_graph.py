@@ -15,6 +15,7 @@ import pytest
 from fusion.ros.environment import NETNS_UNAVAILABLE, ros_command, ros_environment, ros_python_problem
 
 DRIVER = Path(__file__).with_name("graph_driver.py")
+LEARNED_DRIVER = Path(__file__).with_name("learned_driver.py")
 NODES = ("camera_frontend", "radar_frontend", "lidar_frontend", "ego_estimator", "tracker")
 
 pytestmark = pytest.mark.skipif(ros_python_problem() is not None, reason=ros_python_problem() or "")
@@ -28,13 +29,16 @@ def run_in_namespace(args: list[str], tmp_path: Path, timeout: float) -> subproc
     return proc
 
 
-@pytest.fixture(scope="module")
-def findings(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    work = tmp_path_factory.mktemp("graph")
-    proc = run_in_namespace([str(DRIVER), str(work)], work, timeout=150)
+def driver_findings(driver: Path, work: Path, timeout: float) -> dict:
+    proc = run_in_namespace([str(driver), str(work)], work, timeout=timeout)
     lines = [line for line in proc.stdout.splitlines() if line.startswith("FINDINGS ")]
     assert proc.returncode == 0 and lines, f"driver failed (exit {proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
     return json.loads(lines[-1][len("FINDINGS "):])
+
+
+@pytest.fixture(scope="module")
+def findings(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    return driver_findings(DRIVER, tmp_path_factory.mktemp("graph"), timeout=150)
 
 
 def test_graph_launches_from_yaml_and_stops_cleanly_on_sigint(findings: dict) -> None:
@@ -85,3 +89,17 @@ def test_invalid_parameters_stop_a_node_with_every_problem_named(tmp_path: Path)
     assert "management.confirm_hits: expected an integer (got 2.5)" in err, err
     assert "motion.modle: unknown parameter" in err, err
     assert "Traceback" not in err, err
+
+
+def test_learned_lidar_stage_runs_live_like_its_offline_core(tmp_path: Path) -> None:
+    """graph.yaml's `lidar_detector: learned`: the launched lidar node loads the checkpoint its BEV
+    config names and publishes, for the sweeps it receives, the boxes the offline core computes."""
+    found = driver_findings(LEARNED_DRIVER, tmp_path, timeout=150)
+    log = found["log_tail"]
+    assert found["core"] == "BevDetectorNode", found
+    assert found["alive_before_stop"] and found["exit_code"] == 0 and not found["traceback_in_log"], log
+    assert found["offline"] == found["sweeps"] >= 25, found        # 10 Hz lidar for 3 s
+    assert found["live"] >= 0.9 * found["sweeps"], found           # sensor-data QoS may drop a sweep under load
+    assert found["live_boxes"] > 0, found
+    # a radar scan handled after a sweep instead of before it changes that sweep's raster
+    assert found["same"] >= 0.8 * found["live"], found

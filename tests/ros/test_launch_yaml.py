@@ -64,6 +64,17 @@ def test_arguments_choose_sensors_namespace_configs_and_sim_time(tmp_path: Path)
                                    "vehicle_config", "graph_config", "tracker_config", "ego_config"}
 
 
+def test_compose_runs_the_front_ends_and_the_tracker_in_one_fusion_node() -> None:
+    plan = interpret(YAML_LAUNCH, {"compose": "true", "radar": "false", "objects_trigger": "timer"})
+    assert [p.label for p in plan.processes] == ["ego_estimator-1", "fusion-1"]
+    fusion = ros_args(plan.processes[-1])
+    assert "fusion.ros.fusion_node" in plan.processes[-1].cmd[2] and fusion[:2] == ["-r", "__node:=fusion"]
+    assert str(REPO / "configs" / "tracker.yaml") in fusion
+    for setting in ("node.camera:=true", "node.radar:=false", "node.lidar:=true", "objects_trigger:=timer"):
+        assert setting in fusion, fusion
+    assert "objects_trigger:=input" in ros_args(interpret(YAML_LAUNCH, {}).processes[-1])   # the live default
+
+
 @pytest.mark.parametrize("arguments,message", [
     ({"radar": "maybe"}, "launch argument 'radar' is 'maybe', not one of true, false"),
     ({"lidr": "false"}, "unknown launch argument(s) lidr"),

@@ -63,6 +63,26 @@ def test_grid_clusters_separate_objects_and_drop_small_and_huge_ones():
     assert np.all(labels[100:] == -1)
 
 
+def test_occupied_cell_components_are_those_scipy_ndimage_labels():
+    """8-connected components of the occupied cells only, numbered in row-major order of their first
+    cell, as ndimage.label numbers them over the whole grid (edges and corners included)."""
+    from scipy import ndimage
+
+    from sensors.lidar.clustering import occupied_components
+
+    rng = np.random.default_rng(2)
+    size = 60
+    for density in (0.02, 0.3, 0.6):
+        grid = rng.random((size, size)) < density
+        grid[0, :] = grid[:, -1] = True                       # cells on the borders must not wrap around
+        cells = np.flatnonzero(grid)
+        occupied, labels, count = occupied_components(rng.permutation(np.repeat(cells, 2)), size)
+        reference, reference_count = ndimage.label(grid, structure=np.ones((3, 3), dtype=bool))
+        np.testing.assert_array_equal(occupied, cells)
+        assert count == reference_count
+        np.testing.assert_array_equal(labels, reference.reshape(-1)[cells] - 1)
+
+
 def test_deskew_undoes_a_constant_twist():
     rng = np.random.default_rng(2)
     world = rng.uniform(-20, 20, (100, 3))

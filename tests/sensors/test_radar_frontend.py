@@ -107,6 +107,22 @@ def test_front_end_on_an_empty_scan_reports_why_nothing_moves():
     assert len(result.objects) == 0 and len(result.moving) == 0
 
 
+def test_cluster_objects_of_a_scan_without_clustered_movers_is_empty():
+    """Regression: a scan whose moving returns form no cluster raised UFuncTypeError (numpy's
+    bincount of no values is int64 even with float weights, and was divided in place)."""
+    from sensors.radar.objects import cluster_objects
+
+    rng = np.random.default_rng(3)
+    points, rate = _static_world(rng, 20, np.array([7.0, 0.0, 0.0]))
+    scan = _scan(points, rate)
+    for moving in (np.zeros(20, dtype=bool), np.eye(20, dtype=bool)[5]):   # nothing moves; a lone mover is noise
+        objects = cluster_objects(scan, np.where(moving, 4.0, 0.0), moving)
+        assert len(objects) == 0 and np.all(objects.labels == -1)
+        assert objects.boxes.velocities.shape == (0, 3) and objects.full_velocity.shape == (0,)
+    result = RadarFrontEnd().process(scan)   # through the front-end: a valid ego velocity, no movers
+    assert result.sensor_velocity.valid and not result.moving.any() and len(result.objects) == 0
+
+
 def _return(r, az, el, v, a):
     return SimpleNamespace(range=r, azimuth=az, elevation=el, doppler_velocity=v, amplitude=a)
 
@@ -125,3 +141,31 @@ def test_radar_scan_message_decoding_drops_and_counts_bad_returns():
     assert len(empty) == 0
     with pytest.raises(InputError, match=r"RadarScan on '/radar/scan' \(frame 'radar_front'\): message has no 'returns'"):
         radar_scan.to_radar_detections(SimpleNamespace(header=header, points=[]), "radar_front", topic="/radar/scan")
+
+
+def test_radar_track_starts_take_one_return_per_cluster_as_scipy_labels_them():
+    """The radar model's track starts: one return per cluster of returns linked within
+    cluster_radius_m (the one nearest the cluster's mean), clusters in the order of their first
+    return; checked against scipy's connected components, on blobs and on long chains."""
+    from scipy.sparse.csgraph import connected_components
+    from scipy.spatial.distance import cdist
+
+    from fusion.config.loader import config_dir, load_config
+    from fusion.config.vehicle import VehicleConfig
+    from fusion.tracking.config import RadarTracking
+    from sensors.radar.measurement_model import RadarPolarModel
+
+    vehicle = load_config(config_dir() / "vehicle.yaml", VehicleConfig)
+    model = RadarPolarModel("radar_front", vehicle.sensors["radar_front"], RadarTracking(cluster_radius_m=1.0))
+    rng = np.random.default_rng(5)
+    blobs = np.vstack([rng.normal(c, 0.3, (k, 2)) for c, k in (((10, 0), 4), ((30, 5), 1), ((12, -1), 3), ((50, -9), 6))])
+    chain = np.column_stack([rng.permutation(150) * 0.9, np.full(150, 3.0)])        # one cluster, linked end to end
+    for points in (blobs, rng.permutation(blobs), np.vstack([chain, blobs + 200.0]), np.zeros((1, 2))):
+        rows = np.arange(len(points)) * 7
+        count, label = connected_components(cdist(points, points) <= 1.0, directed=False)
+        expected = []
+        for c in range(count):
+            members = np.flatnonzero(label == c)
+            gap = np.linalg.norm(points[members] - points[members].mean(axis=0), axis=1)
+            expected.append(rows[members[np.argmin(gap)]])
+        np.testing.assert_array_equal(model._cluster_representatives(points, rows), expected)

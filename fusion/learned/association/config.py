@@ -13,7 +13,7 @@ from pydantic import Field
 
 from fusion.config.loader import StrictModel, config_dir, load_config
 from fusion.learned.association.features import FEATURE_NAMES
-from fusion.learned.config import Probability, TrainingConfig
+from fusion.learned.config import Probability, TrainingConfig, with_checkpoint_beside
 
 KIND = "association"
 ARCHITECTURE = ("model",)
@@ -63,7 +63,7 @@ class AssociationConfig(StrictModel):
     cost: CostConfig = CostConfig()
     data: DataConfig = DataConfig()
     training: TrainingConfig = TrainingConfig(epochs=25, batch_size=256, learning_rate=3.0e-3)
-    checkpoint: str = "runs/association/model.safetensors"   # loaded by the tracker stage; relative to the working directory
+    checkpoint: str = "runs/association/model.safetensors"   # loaded by the tracker stage; relative to this file's folder
 
     def semantic_problems(self) -> list[tuple[str, str]]:
         return [(f"model.{key}", problem) for key, problem in self.model.semantic_problems()]
@@ -74,4 +74,5 @@ def default_association_path() -> Path:
 
 
 def load_association_config(path: str | Path | None = None) -> AssociationConfig:
-    return load_config(path or default_association_path(), AssociationConfig)
+    path = path or default_association_path()
+    return with_checkpoint_beside(load_config(path, AssociationConfig), path)

@@ -9,13 +9,13 @@ config's path) with the candidate gate widened as configured; by hand that is
     tracker = MultiObjectTracker(with_gate(tracker_config, p), vehicle, tree, costs={"lidar": cost})
     cost.bind(tracker)
 
-The cost reads the track side of its features (age, hits, speed, uncertainty, size) from the tracker
-it is bound to; Candidates carries the pair side. See CostConfig for the learned and blended forms.
+(`tracker_with_cost`). The cost reads the track side of its features (age, hits, speed, uncertainty,
+size) from the tracker it is bound to; Candidates carries the pair side. See CostConfig for the learned and blended forms.
 """
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import torch
@@ -32,6 +32,15 @@ if TYPE_CHECKING:
     from fusion.tracking.association import Candidates
     from fusion.tracking.config import TrackerConfig
     from fusion.tracking.tracker import MultiObjectTracker
+
+
+class BindableCost(Protocol):
+    """An AssociationCost that reads the track side of its features from the tracker it is bound to."""
+
+    unassigned_cost: float
+
+    def bind(self, tracker: MultiObjectTracker) -> object: ...
+    def __call__(self, pairs: Candidates) -> np.ndarray: ...
 
 
 def negative_log_probability(logits: np.ndarray) -> np.ndarray:
@@ -83,13 +92,21 @@ def with_gate(tracker_config: TrackerConfig, gate_probability: float) -> Tracker
     return tracker_config.model_copy(update={"association": association})
 
 
+def tracker_with_cost(tracker_config: TrackerConfig, vehicle: VehicleConfig, tree: TransformTree, cost: BindableCost,
+                      gate_probability: float) -> MultiObjectTracker:
+    """A tracker whose lidar boxes are associated by `cost` (bound to it), candidates gated at
+    `gate_probability`."""
+    from fusion.tracking.tracker import MultiObjectTracker
+
+    tracker = MultiObjectTracker(with_gate(tracker_config, gate_probability), vehicle, tree, costs={"lidar": cost})
+    cost.bind(tracker)
+    return tracker
+
+
 def learned_tracker(tracker_config: TrackerConfig, vehicle: VehicleConfig, tree: TransformTree, config: AssociationConfig,
                     checkpoint: str | Path | None = None) -> MultiObjectTracker:
     """A tracker whose lidar boxes are associated by the learned cost (see the module docstring)."""
     from fusion.tracking.association import chi_square_gate
-    from fusion.tracking.tracker import MultiObjectTracker
 
     cost = LearnedAssociationCost.from_checkpoint(config, chi_square_gate(tracker_config.association.gate_probability, RESIDUAL_DIM), checkpoint)
-    tracker = MultiObjectTracker(with_gate(tracker_config, config.cost.gate_probability), vehicle, tree, costs={"lidar": cost})
-    cost.bind(tracker)
-    return tracker
+    return tracker_with_cost(tracker_config, vehicle, tree, cost, config.cost.gate_probability)

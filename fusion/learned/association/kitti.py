@@ -1,14 +1,14 @@
-"""KITTI tracking for the learned association: ground-truth identities of PointRCNN boxes, the tracker
-run over a sequence with a chosen lidar association cost, and the recorder that turns the Kalman-only
-tracker's candidate pairs into labelled training samples.
-
-The run mirrors datasets.kitti.pipeline.track_sequence with lidar boxes only (that function takes no
-lidar cost from its caller); it reports tracks by the same rule (configs/kitti.yaml `output`).
+"""KITTI tracking for the learned association: ground-truth identities of PointRCNN boxes, the
+recorder that turns the Kalman-only tracker's candidate pairs into labelled training samples, and
+the learned association of `taishan eval kitti --association learned`. Both run the KITTI pipeline
+(datasets.kitti.pipeline.track_sequence) through its tracker hook.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from functools import partial
+from pathlib import Path
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -18,23 +18,16 @@ from datasets.kitti.config import KittiConfig
 from datasets.kitti.frames import kitti_to_flu_boxes
 from datasets.kitti.layout import KittiLayout
 from datasets.kitti.objects import KittiObjects, read_tracking_file
-from datasets.kitti.pipeline import _kitti_rows, kitti_vehicle
-from datasets.kitti.sequence import KITTI_CLASS, KittiSequence, frame_stamp_ns
-from fusion.camera_fusion.projection import BoxProjector
+from datasets.kitti.pipeline import TrackerBuilder, track_sequence
+from datasets.kitti.sequence import KittiSequence
+from fusion.core.errors import InputError
 from fusion.core.measurements import Boxes3D
-from fusion.core.objects import TrackStatus
-from fusion.learned.association.cost import with_gate
+from fusion.learned.association.config import AssociationConfig
+from fusion.learned.association.cost import learned_tracker, tracker_with_cost
 from fusion.learned.association.features import FEATURE_NAMES, RESIDUAL_DIM, pair_features, track_features
 from fusion.tracking.association import Candidates, MahalanobisCost, assign, chi_square_gate
 from fusion.tracking.measurement import usable_rows
 from fusion.tracking.tracker import MultiObjectTracker
-
-
-class BindableCost(Protocol):
-    unassigned_cost: float
-
-    def bind(self, tracker: MultiObjectTracker) -> object: ...
-    def __call__(self, pairs: Candidates) -> np.ndarray: ...
 
 
 def lidar_gate(config: KittiConfig, cls: str) -> float:
@@ -61,40 +54,6 @@ def class_labels(layout: KittiLayout, sequence: KittiSequence, cls: str) -> Kitt
     """The sequence's label rows of one class (track ids >= 0), sorted by frame."""
     labels = read_tracking_file(layout.labels(sequence.name), sequence.n_frames)
     return labels.select((labels.types == cls) & (labels.track_ids >= 0)).sorted_by_frame()
-
-
-def track_lidar(sequence: KittiSequence, cls: str, config: KittiConfig, cost: BindableCost | None = None,
-                gate_probability: float | None = None,
-                before_step: Callable[[MultiObjectTracker, int, Boxes3D], None] | None = None,
-                after_step: Callable[[MultiObjectTracker], None] | None = None) -> KittiObjects:
-    """Track one class of a sequence from its PointRCNN boxes; `cost` replaces the lidar association
-    cost (None: the configured Kalman-only cost), `gate_probability` the tracker's chi-square gate.
-    Returns the reported tracks as KITTI rows."""
-    settings = config.classes[cls]
-    vehicle = kitti_vehicle(sequence.calibration, settings, config, use_camera=False)
-    tracker_config = settings.tracker if gate_probability is None else with_gate(settings.tracker, gate_probability)
-    tracker = MultiObjectTracker(tracker_config, vehicle, vehicle.transform_tree(), costs={"lidar": cost} if cost else None)
-    if cost is not None:
-        cost.bind(tracker)
-    camera, T_camera_kitti = sequence.calibration.camera(config.image.camera_index, config.image.width, config.image.height)
-    project = BoxProjector(camera, T_camera_kitti)
-    coast_ns = settings.output.max_coast_frames * (frame_stamp_ns(1) - frame_stamp_ns(0))
-    label = int(KITTI_CLASS[cls])
-    rows = []
-    for frame in range(sequence.n_frames):
-        lidar = sequence.lidar_boxes(frame, label)
-        if before_step is not None:
-            before_step(tracker, frame, lidar)
-        tracker.step(lidar)
-        if after_step is not None:
-            after_step(tracker)
-        objects, tracks = tracker.object_list(lidar.stamp_ns, include_tentative=True), tracker.tracks
-        report = ((tracks.status != TrackStatus.TENTATIVE) & (lidar.stamp_ns - tracks.last_hit_ns <= coast_ns)
-                  & (tracks.existence >= settings.output.min_existence))
-        objects.existence_probability = tracks.existence.copy()
-        boxes_2d, _ = project(objects.position, objects.size, objects.yaw)
-        rows.append(_kitti_rows(frame, objects.select(report), boxes_2d[report], cls))
-    return KittiObjects.concatenate(rows)
 
 
 @dataclass
@@ -164,7 +123,52 @@ def record_pairs(layout: KittiLayout, sequence: KittiSequence, cls: str, config:
         keep, _ = usable_rows(settings.tracker.sensors.lidar.min_score, boxes.scores, boxes.centers, boxes.sizes, boxes.yaws)
         recorder.begin(truth_ids(labels, boxes, slices[frame], match_iou)[keep])
 
-    track_lidar(sequence, cls, config, recorder, gate_probability, before, recorder.end)
+    track_sequence(sequence, cls, config, use_camera=False, before_step=before, after_step=recorder.end,
+                   build_tracker=partial(tracker_with_cost, cost=recorder, gate_probability=gate_probability))
     if not recorder.features:
         return np.zeros((0, len(FEATURE_NAMES)), np.float32), np.zeros(0, np.float32)
     return np.concatenate(recorder.features), np.concatenate(recorder.labels)
+
+
+class LearnedKittiAssociation:
+    """The learned lidar association for `taishan eval kitti --association learned`: called with a
+    sequence name and a class, it gives the KITTI pipeline's tracker builder (learned_tracker).
+
+    `checkpoint`: a model file, or a `taishan train association` run folder (folds.json), where each
+    sequence is tracked by the model of the fold that held it out (a held-out evaluation on the
+    folder the run was trained on). `blend`: the learned weight w of the blended cost (1: learned
+    only); None keeps the cost section of `config`."""
+
+    def __init__(self, checkpoint: str | Path, config: AssociationConfig, blend: float | None = None):
+        checkpoint = Path(checkpoint)
+        if blend is not None:
+            if not 0.0 <= blend <= 1.0:
+                raise InputError("--blend", f"learned weight {blend} is outside [0, 1]")
+            config = config.model_copy(update={"cost": config.cost.model_copy(update={"mode": "blend", "learned_weight": blend})})
+        self.config = config
+        self.fold_checkpoints: dict[str, Path] = {}
+        if checkpoint.is_dir():
+            folds_file = checkpoint / "folds.json"
+            if not folds_file.is_file():
+                raise InputError(str(folds_file), "not found: a checkpoint folder must be a `taishan train association` run")
+            for k, fold in enumerate(json.loads(folds_file.read_text())["folds"]):
+                model = checkpoint / "folds" / str(k) / Path(fold["checkpoint"]).name
+                self.fold_checkpoints.update({name: model for name in fold["held_out"]})
+        elif not checkpoint.is_file():
+            raise InputError(str(checkpoint), "checkpoint not found")
+        self.checkpoint = checkpoint
+
+    def __str__(self) -> str:
+        cost = self.config.cost
+        weight = f" w={cost.learned_weight}" if cost.mode == "blend" else ""
+        return f"learned ({cost.mode}{weight}, checkpoint {self.checkpoint})"
+
+    def checkpoint_for(self, sequence: str) -> Path:
+        if not self.fold_checkpoints:
+            return self.checkpoint
+        if sequence not in self.fold_checkpoints:
+            raise InputError(str(self.checkpoint / "folds.json"), f"sequence {sequence} is in no fold: was the run trained on this folder?")
+        return self.fold_checkpoints[sequence]
+
+    def __call__(self, sequence: str, cls: str) -> TrackerBuilder:
+        return partial(learned_tracker, config=self.config, checkpoint=self.checkpoint_for(sequence))

@@ -34,8 +34,13 @@ class PairData:
         return TensorDataset(torch.from_numpy(self.features), torch.from_numpy(self.labels))
 
 
+def kitti_config_path(config: AssociationConfig) -> Path:
+    """The KITTI pipeline config the pairs are recorded with (data.kitti_config; empty: configs/kitti.yaml)."""
+    return Path(config.data.kitti_config) if config.data.kitti_config else config_dir() / "kitti.yaml"
+
+
 def kitti_config(config: AssociationConfig) -> KittiConfig:
-    return load_kitti_config(config.data.kitti_config or config_dir() / "kitti.yaml")
+    return load_kitti_config(kitti_config_path(config))
 
 
 def collect_pairs(config: AssociationConfig, data: Path, progress: bool = True) -> tuple[PairData, list[str]]:

@@ -14,7 +14,7 @@ from pydantic import Field
 from fusion.config.loader import StrictModel, config_dir, load_config
 from fusion.core.classes import ObjectClass
 from fusion.core.errors import InputError
-from fusion.learned.config import NonNegative, Positive, Probability, TrainingConfig
+from fusion.learned.config import NonNegative, Positive, Probability, TrainingConfig, with_checkpoint_beside
 
 ARCHITECTURE = ("raster", "model")
 KIND = "bev_detector"
@@ -126,7 +126,12 @@ class BevDetectorConfig(StrictModel):
     decode: DecodeConfig = DecodeConfig()
     data: DataConfig = DataConfig()
     training: TrainingConfig = TrainingConfig(epochs=12, batch_size=8)
-    checkpoint: str = "runs/bev/model.safetensors"   # loaded by the graph stage; relative to the working directory
+    # torch intra-op threads of the graph stage (0: torch's default). It infers one sweep at a time:
+    # more threads gain little on this small network and contend with the other nodes for the cores.
+    torch_threads: Annotated[int, Field(ge=0, le=256)] = 1
+    # loaded by the graph stage; a relative path is relative to this config file's folder (to the
+    # working directory for a config not read from a file)
+    checkpoint: str = "runs/bev/model.safetensors"
 
     def semantic_problems(self) -> list[tuple[str, str]]:
         return [(f"{section}.{key}", problem) for section in ("raster", "model")
@@ -138,4 +143,6 @@ def default_bev_path() -> Path:
 
 
 def load_bev_config(path: str | Path | None = None) -> BevDetectorConfig:
-    return load_config(path or default_bev_path(), BevDetectorConfig)
+    """The config with its checkpoint path resolved against the file's folder."""
+    path = path or default_bev_path()
+    return with_checkpoint_beside(load_config(path, BevDetectorConfig), path)
