@@ -16,7 +16,6 @@ import numpy as np
 from datasets.kitti.frames import flu_to_kitti_boxes, observation_angle
 from datasets.kitti.table import check_frame, read_table
 from fusion.core.errors import InputError
-from fusion.core.objects import ObjectList
 
 # Every object type KITTI tracking labels use ("Person" is KITTI tracking's person sitting).
 KITTI_TYPES = ("Car", "Van", "Truck", "Pedestrian", "Person", "Person_sitting", "Cyclist", "Tram", "Misc", "DontCare")
@@ -82,16 +81,18 @@ class KittiObjects:
         return self.select(np.argsort(self.frames, kind="stable"))
 
 
-def kitti_rows(frame: int, objects: ObjectList, boxes_2d: np.ndarray, type_name: str) -> KittiObjects:
-    """Tracker output of one frame as KITTI result rows of one type (`objects` in KITTI_FRAME, their
-    image boxes `boxes_2d`); the score column is the track's existence probability."""
-    n = len(objects)
-    dims, locations, rotation_y = flu_to_kitti_boxes(objects.position, objects.size, objects.yaw)
+def kitti_rows(frames: np.ndarray, track_ids: np.ndarray, centers: np.ndarray, sizes: np.ndarray, yaws: np.ndarray,
+               scores: np.ndarray, boxes_2d: np.ndarray, type_name: str) -> KittiObjects:
+    """Tracker output as KITTI result rows of one type: per row its frame, track id, 3D box in
+    KITTI_FRAME (volume centre, size l w h, yaw), score (the track's existence probability) and
+    image box x1 y1 x2 y2. Row-wise, so a whole sequence converts in one call."""
+    n = len(frames)
+    dims, locations, rotation_y = flu_to_kitti_boxes(centers, sizes, yaws)
     return KittiObjects(
-        frames=np.full(n, frame, dtype=np.int64), track_ids=objects.track_ids.astype(np.int64),
+        frames=np.asarray(frames, dtype=np.int64), track_ids=np.asarray(track_ids, dtype=np.int64),
         types=np.full(n, type_name, dtype=object), truncated=np.zeros(n), occluded=np.zeros(n, dtype=np.int64),
-        alpha=observation_angle(locations, rotation_y), boxes_2d=boxes_2d, dimensions=dims, locations=locations,
-        rotation_y=rotation_y, scores=objects.existence_probability.astype(float))
+        alpha=observation_angle(locations, rotation_y), boxes_2d=np.asarray(boxes_2d, dtype=float).reshape(-1, 4),
+        dimensions=dims, locations=locations, rotation_y=rotation_y, scores=np.asarray(scores, dtype=float))
 
 
 def _row_table(table: dict[str, np.ndarray]) -> KittiObjects:

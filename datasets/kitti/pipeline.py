@@ -113,7 +113,7 @@ def track_sequence(sequence: KittiSequence, cls: str, config: KittiConfig, use_c
     camera_batches = [fusion.usable(sequence.camera_boxes(f, label)) for f in range(sequence.n_frames)] if fusion else []
     coast_ns = settings.output.max_coast_frames * (frame_stamp_ns(1) - frame_stamp_ns(0))
     output = settings.output
-    rows = []
+    reported: list[tuple[np.ndarray, ...]] = []   # per frame: track ids, centres, sizes, yaws, scores, image boxes
     start = time.process_time()
     for frame, lidar in enumerate(lidar_batches):
         stamp = lidar.stamp_ns
@@ -124,10 +124,7 @@ def track_sequence(sequence: KittiSequence, cls: str, config: KittiConfig, use_c
         tracker.step(lidar)
         if after_step is not None:
             after_step(tracker)
-        if fusion is None:
-            objects = tracker.object_list(stamp, include_tentative=True)
-            boxes_2d, _ = project(objects.position, objects.size, objects.yaw)
-        else:
+        if fusion is not None:
             if camera_measures:
                 tracker.step(camera_batches[frame])
                 objects = tracker.object_list(stamp, include_tentative=True)
@@ -137,15 +134,24 @@ def track_sequence(sequence: KittiSequence, cls: str, config: KittiConfig, use_c
                                                          settings.tracker.sensors.camera.hit_likelihood_ratio)
             fusion.retire(tracker, matches)
             boxes_2d = matches.projected
-            if output.camera_box:
+            if output.camera_box and len(matches.rows):
                 fits = pairwise_iou_2d(boxes_2d[matches.rows], matches.boxes) >= output.camera_box_min_iou
                 boxes_2d[matches.rows[fits]] = matches.boxes[fits]
+        else:
+            objects = tracker.object_list(stamp, include_tentative=True)
         tracks = tracker.tracks  # same rows as `objects`, with this frame's camera evidence applied
-        report = ((tracks.status != TrackStatus.TENTATIVE) & (stamp - tracks.last_hit_ns <= coast_ns)
-                  & (tracks.existence >= output.min_existence) & (tracks.existence > 0.0))  # 0: retired
-        objects.existence_probability = tracks.existence.copy()
-        if fusion is not None:
-            objects.track_ids = fusion.reported_ids(objects.track_ids)
-        rows.append(kitti_rows(frame, objects.select(report), boxes_2d[report], cls))
+        report = np.flatnonzero((tracks.status != TrackStatus.TENTATIVE) & (stamp - tracks.last_hit_ns <= coast_ns)
+                                & (tracks.existence >= output.min_existence) & (tracks.existence > 0.0))  # 0: retired
+        centers, sizes, yaws = objects.position[report], objects.size[report], objects.yaw[report]
+        if fusion is None:
+            boxes_2d, _ = project(centers, sizes, yaws)
+        else:
+            boxes_2d = boxes_2d[report]
+        ids = objects.track_ids[report]
+        reported.append((ids if fusion is None else fusion.reported_ids(ids), centers, sizes, yaws,
+                         tracks.existence[report], boxes_2d))
+    frames = np.repeat(np.arange(len(reported)), [len(r[0]) for r in reported])
+    columns = [np.concatenate(column) for column in zip(*reported)] if reported else [np.zeros(0)] * 6
+    results = kitti_rows(frames, *columns, cls)   # output conversion counts as tracking time
     tracking_s = time.process_time() - start
-    return SequenceRun(KittiObjects.concatenate(rows), tracking_s, tracker.diagnostics())
+    return SequenceRun(results, tracking_s, tracker.diagnostics())

@@ -28,7 +28,7 @@ from fusion.core.transform import Transform
 from fusion.core.transform_tree import TransformTree
 from fusion.ego.config import EgoConfig
 from fusion.ego.eskf import BG, N, P, TH, V, ErrorStateFilter, ProcessNoise, cross, matrix_to_quaternion, skew, so3_exp
-from fusion.ego.geodesy import GeodeticOrigin
+from fusion.ego.geodesy import GRAVITY_MPS2, GeodeticOrigin
 from fusion.ego.history import PoseHistory
 from fusion.ego.initialisation import GnssHeading, QuietDetector, roll_pitch_from_gravity
 from fusion.ego.state import EgoDiagnostics, EgoState, Odometry
@@ -94,6 +94,7 @@ class EgoEstimator:
         self._wheel: tuple[int, float] | None = None
         self._wheel_window: deque[tuple[int, float]] = deque()  # before initialisation only
         self._alignment_level = 0
+        self._alignment_off_gravity = np.inf   # | |mean specific force| - g | of the held alignment window
         self._last_nhc_ns = self._last_wheel_ns = self._last_zupt_ns = -(2**62)
         self._rejections_in_row = 0
         self._good: tuple | None = None
@@ -200,8 +201,7 @@ class EgoEstimator:
             self._first_imu_ns = stamp
         self._quiet.add(gyro, accel)
         self._gyro, self._accel = gyro, accel
-        bias = self._alignment[2] if self._alignment else np.zeros(3)
-        self._heading.add_yaw_rate(float(gyro[2] - bias[2]), step_s)
+        self._heading.add_motion(*self._yaw_rate_and_forward_acceleration(gyro, accel), step_s)
         waited = (stamp - self._first_imu_ns) / NS_PER_S
         quiet = self._quiet.quiet()
         if quiet:
@@ -214,6 +214,10 @@ class EgoEstimator:
             return
         mean = self._quiet.mean()
         gravity = mean[3:]
+        off_gravity = abs(float(np.linalg.norm(gravity)) - GRAVITY_MPS2)
+        if level == 1 == self._alignment_level and off_gravity >= self._alignment_off_gravity:
+            return   # without wheels a steady acceleration is quiet too: keep the window that felt gravity alone
+        self._alignment_off_gravity = off_gravity
         if self._moving():  # remove the motion the wheels see: along-track and centripetal acceleration
             gravity = gravity - np.array([self._wheel_acceleration(), self._wheel[1] * mean[2], 0.0])
         roll, pitch = roll_pitch_from_gravity(gravity)
@@ -225,6 +229,14 @@ class EgoEstimator:
             tilt_std = max(self.imu_config.accel_bias_turn_on / 9.8, np.radians(0.2))
         self._alignment = (roll, pitch, bias, float(tilt_std), float(bias_std))
         self._alignment_level = level
+
+    def _yaw_rate_and_forward_acceleration(self, gyro: np.ndarray, accel: np.ndarray) -> tuple[float, float]:
+        """Before initialisation: yaw rate less the gyro bias, and the acceleration along x less the
+        gravity the alignment's pitch puts there (0 before any alignment)."""
+        if self._alignment is None:
+            return float(gyro[2]), 0.0
+        _, pitch, bias, _, _ = self._alignment
+        return float(gyro[2] - bias[2]), float(accel[0] + GRAVITY_MPS2 * np.sin(pitch))
 
     def _moving(self) -> bool:
         """Whether the wheels (when present) say the vehicle is moving."""

@@ -1,9 +1,12 @@
 """Initial alignment: roll, pitch and gyro bias from a quiet IMU, heading from the GNSS track.
 
 Roll and pitch come from the mean specific force while the IMU is quiet (gravity is then all it
-feels: standing, or cruising straight at constant speed). The first heading is the direction of
-a GNSS chord of some metres, advanced by half the yaw the gyro saw along it (for a steady turn the
-chord points along the mean heading), or the fix's own velocity when the receiver reports one.
+feels: standing, or cruising straight at constant speed; a steady acceleration is quiet too, which
+is why the estimator keeps the first quiet window when no wheel speed says the vehicle stands). The
+first heading is the direction of a GNSS chord of some metres, advanced by half the yaw the gyro saw
+along it (for a steady turn the chord points along the mean heading), or the fix's own velocity
+when the receiver reports one. The chord's speed is that at the fixes' mean time; the speed the
+accelerometer gained since is added, so a vehicle still speeding up starts with its present speed.
 """
 from __future__ import annotations
 
@@ -73,17 +76,21 @@ class HeadingFix:
 
 
 class GnssHeading:
-    """The first heading from the GNSS track: a straight-line fit of position against time over
-    the last fixes (outliers dropped) once it spans `heading_baseline_m`; the fit's direction is
-    the heading at the fixes' mean time, advanced by the yaw the gyro saw since."""
+    """The first heading and speed from the GNSS track: a straight-line fit of position against time
+    over the last fixes (outliers dropped) once it spans `heading_baseline_m`; the fit's direction
+    and speed hold at the fixes' mean time, advanced by the yaw the gyro and the forward speed the
+    accelerometer saw since."""
 
     def __init__(self, config: InitConfig):
         self.config = config
-        self._fixes: list[tuple[float, float, float, float]] = []  # t [s], east, north, yaw integral
+        self._fixes: list[tuple[float, float, float, float, float]] = []  # t [s], east, north, yaw and speed integrals
         self._yaw_integral = 0.0
+        self._speed_integral = 0.0
 
-    def add_yaw_rate(self, yaw_rate: float, dt: float) -> None:
+    def add_motion(self, yaw_rate: float, forward_acceleration: float, dt: float) -> None:
+        """One IMU step: yaw rate [rad/s] and acceleration along the body's x axis [m/s^2] (gravity removed)."""
         self._yaw_integral += yaw_rate * dt
+        self._speed_integral += forward_acceleration * dt
 
     def add_fix(self, stamp_ns: int, enu: np.ndarray, horizontal_std: float,
                 velocity_enu: np.ndarray | None = None, velocity_std: float = 0.1) -> HeadingFix | None:
@@ -92,7 +99,7 @@ class GnssHeading:
             if speed > 20.0 * velocity_std:
                 return HeadingFix(float(np.arctan2(velocity_enu[1], velocity_enu[0])), velocity_std / speed, speed)
         now = stamp_ns / 1e9
-        self._fixes.append((now, float(enu[0]), float(enu[1]), self._yaw_integral))
+        self._fixes.append((now, float(enu[0]), float(enu[1]), self._yaw_integral, self._speed_integral))
         while now - self._fixes[0][0] > self.config.heading_baseline_max_s:
             self._fixes.pop(0)
         if len(self._fixes) < 5:
@@ -112,6 +119,7 @@ class GnssHeading:
         if speed * (t[-1] - t[0]) < self.config.heading_baseline_m:
             return None
         turned = self._yaw_integral - float(np.interp(t.mean(), data[:, 0], data[:, 3]))
+        gained = self._speed_integral - float(np.interp(t.mean(), data[:, 0], data[:, 4]))
         slope_std = horizontal_std / np.sqrt(np.sum((t - t.mean()) ** 2))
         std = float(np.hypot(slope_std / speed, 0.1 * abs(turned)))
-        return HeadingFix(float(np.arctan2(velocity[1], velocity[0])) + turned, std, speed)
+        return HeadingFix(float(np.arctan2(velocity[1], velocity[0])) + turned, std, max(speed + gained, 0.0))

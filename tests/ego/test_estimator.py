@@ -225,3 +225,20 @@ def test_long_imu_silence_starts_over(vehicle, urban) -> None:
     assert d.reinitialisations == 1 and any("aligning afresh" in text for _, text in d.events)
     assert sum("initialised: heading" in text for _, text in d.events) == 2
     assert _horizontal_error(est, urban) < 1.5
+
+
+def test_without_wheels_a_steady_acceleration_is_not_taken_for_tilt(vehicle) -> None:
+    # Stands for 2 s, then speeds up steadily (quiet, like standing) until the GNSS track gives the heading.
+    trajectory = EgoTrajectory.scripted([Segment(2, 0, 0.0), Segment(10, 14, 0.0)], initial_speed_mps=0.0)
+    drive = drives.simulate_drive("steady_acceleration", trajectory, vehicle, seed=5, wheel_rate_hz=0.0)
+    est = _estimator(drive, vehicle)
+    for m in drive.measurements:
+        est.process(m)
+        if est.initialised:
+            break
+    odom = est.odometry()
+    true_pose = drive.trajectory.pose_at(odom.stamp_ns)
+    pitch_error = quat.to_rpy(odom.orientation)[1] - quat.to_rpy(true_pose.rotation)[1]
+    assert abs(np.degrees(pitch_error)) < 1.0           # 1.4 m/s^2 read as tilt would be 8 deg
+    true_speed = np.linalg.norm(drive.trajectory.velocity_at(odom.stamp_ns))
+    assert abs(odom.linear_velocity[0] - true_speed) < 1.0   # the speed now, not the GNSS chord's mean
