@@ -8,7 +8,7 @@ acquisition stamp in the header, as a recorder on the vehicle would have logged 
   RViz and Foxglove, which do not draw RadarScan;
 - lidar: the simulated detector's boxes as vision_msgs/Detection3DArray, and the ray-cast sweep as
   sensor_msgs/PointCloud2 when the scenario makes point clouds;
-- sensor_msgs/Imu and sensor_msgs/NavSatFix;
+- sensor_msgs/Imu, sensor_msgs/NavSatFix and the wheel speed as geometry_msgs/TwistWithCovarianceStamped;
 - /tf_static with the vehicle's extrinsics, first;
 - ground truth at its stamps: /ground_truth/objects and /ground_truth/odometry.
 """
@@ -26,7 +26,9 @@ from datasets.simulation.scenario import Scenario
 from fusion.config.vehicle import CameraConfig, ImuConfig
 from fusion.core.measurements import Boxes3D, CameraDetections, GnssFix, ImuSample, LidarPointCloud, RadarDetections
 from fusion.graph import topics
-from fusion.messages import camera_info, detection2d, detection3d, ground_truth, imu, navsat, odometry, pointcloud2, radar_scan, tf
+from fusion.ego.wheel_speed import WheelSpeed
+from fusion.messages import (camera_info, detection2d, detection3d, ground_truth, imu, navsat, odometry, pointcloud2, radar_scan, tf,
+                             wheel_speed)
 from fusion.messages.header import MessageTypes
 from sensors.camera.pinhole import PinholeCamera
 
@@ -67,6 +69,8 @@ class MeasurementEncoder:
             return [(topics.sensor_topic(sensor, "imu"), imu.from_imu_sample(T, m, *self.imu_variances[sensor]))]
         if isinstance(m, GnssFix):
             return [(topics.sensor_topic(sensor, "fix"), navsat.from_gnss_fix(T, m))]
+        if isinstance(m, WheelSpeed):
+            return [(topics.WHEEL_SPEED, wheel_speed.from_wheel_speed(T, m))]
         raise TypeError(f"no bag encoding for {type(m).__name__}")
 
 

@@ -57,19 +57,18 @@ def simulate_drive(
     origin: GeodeticOrigin = KARLSRUHE,
     imu_sensor: str = "imu",
     gnss_sensor: str = "gnss",
-    wheel_rate_hz: float = 50.0,
-    wheel_std_mps: float = 0.05,
-    wheel_scale_error: float = 0.003,
+    wheels: bool = True,
 ) -> SimulatedDrive:
-    """All sensor streams of one drive from one seed; wheel_rate_hz = 0 leaves the wheels out."""
+    """All sensor streams of one drive from one seed; the wheel speed (drawn with the vehicle
+    config's `wheel_speed` figures) unless wheels is False."""
     rng = np.random.default_rng(seed)
     imu_cfg, gnss_cfg = vehicle.sensors[imu_sensor], vehicle.sensors[gnss_sensor]
     tree = vehicle.transform_tree()
     base = vehicle.vehicle.base_frame
     imu = imu_readings(trajectory, imu_cfg, tree.lookup(base, imu_cfg.frame_id), rng, origin)
     gnss = gnss_readings(trajectory, gnss_cfg, rng, outages, tree.lookup(base, gnss_cfg.frame_id))
-    wheel = (simulate_wheel_speed(trajectory, rng, wheel_rate_hz, wheel_std_mps, wheel_scale_error, frame_id=base)
-             if wheel_rate_hz > 0 else [])
+    w = vehicle.wheel_speed
+    wheel = simulate_wheel_speed(trajectory, rng, w.rate_hz, w.noise_std_mps, w.scale_error, frame_id=base) if wheels else []
     stream = imu_messages(imu, imu_cfg, imu_sensor) + gnss_messages(gnss, gnss_cfg, origin, gnss_sensor) + wheel
     stream.sort(key=lambda m: m.stamp_ns)  # stable: IMU before GNSS before wheels at equal stamps
     return SimulatedDrive(name, trajectory, origin, imu, gnss, wheel, list(outages), stream)
@@ -95,7 +94,7 @@ def town_drive(vehicle: VehicleConfig, seed: int = 1, rate_hz: float = 100.0) ->
 
 
 def urban_short_drive(vehicle: VehicleConfig, seed: int = 3, outages: list[tuple[float, float]] = (),
-                      wheel_rate_hz: float = 50.0) -> SimulatedDrive:
+                      wheels: bool = True) -> SimulatedDrive:
     """46 s of town driving with a full stop (for tests)."""
     trajectory = EgoTrajectory.scripted(URBAN_SHORT, initial_speed_mps=8.0, initial_yaw_rad=1.0)
-    return simulate_drive("urban_short", trajectory, vehicle, seed, outages=list(outages), wheel_rate_hz=wheel_rate_hz)
+    return simulate_drive("urban_short", trajectory, vehicle, seed, outages=list(outages), wheels=wheels)

@@ -23,6 +23,7 @@ from fusion.config.vehicle import VehicleConfig
 from fusion.core.errors import InputError
 from fusion.core.measurements import Boxes3D, CameraDetections, GnssFix, ImuSample, LidarPointCloud, RadarDetections
 from fusion.ego.geodesy import GeodeticOrigin
+from fusion.ego.wheel_speed import WheelSpeed
 
 FORMAT = "taishan-scenario"
 VERSION = 1
@@ -37,6 +38,7 @@ KINDS: dict[str, tuple[type, tuple[str, ...], bool]] = {
     "cloud": (LidarPointCloud, ("points",), False),
     "imu": (ImuSample, ("angular_velocity", "linear_acceleration"), True),
     "gnss": (GnssFix, ("latitude_deg", "longitude_deg", "altitude_m", "position_covariance", "covariance_type", "status", "velocity_enu"), True),
+    "wheel_speed": (WheelSpeed, ("speed_mps", "std_mps"), True),
 }
 OPTIONAL_VECTORS = {"velocities", "velocity_enu"}   # may be None; stored as NaN rows with a per-event flag
 KIND_OF = {cls: name for name, (cls, _, _) in KINDS.items()}

@@ -18,7 +18,7 @@ from tqdm import tqdm
 from datasets.simulation.camera_model import CameraModel
 from datasets.simulation.config import ScenarioConfig
 from datasets.simulation.ego_trajectory import EgoTrajectory
-from datasets.simulation.inertial_sensors import simulate_gnss, simulate_imu
+from datasets.simulation.inertial_sensors import simulate_gnss, simulate_imu, simulate_wheel_speed
 from datasets.simulation.lidar_model import LidarModel
 from datasets.simulation.lidar_raycast import LidarScanner
 from datasets.simulation.population import build_population
@@ -32,6 +32,7 @@ from fusion.core.classes import ObjectClass
 from fusion.core.measurements import Measurement
 from fusion.core.time import NS_PER_S
 from fusion.ego.geodesy import GeodeticOrigin
+from fusion.graph.topics import WHEEL_SPEED_SENSOR
 
 EGO_RATE_HZ = 100.0
 TRAFFIC_MARGIN_S = 1.0   # the traffic (and ego) run this much past the end, for scans still spinning at the end
@@ -133,8 +134,9 @@ def _ego_trajectory(history: TrafficHistory, start_ns: int) -> EgoTrajectory:
 
 
 def _inertial_events(config: ScenarioConfig, vehicle: VehicleConfig, ego: EgoTrajectory, origin: GeodeticOrigin) -> list[SensorEvent]:
+    """IMU, GNSS and wheel-speed events of the whole drive."""
     tree = vehicle.transform_tree()
-    events = []
+    streams = []   # (measurements, latency_s)
     for name, sensor in vehicle.sensors.items():
         if not sensor.enabled or sensor.kind not in ("imu", "gnss"):
             continue
@@ -144,7 +146,15 @@ def _inertial_events(config: ScenarioConfig, vehicle: VehicleConfig, ego: EgoTra
             samples = simulate_imu(ego, sensor, mount, rng, origin if config.earth_rotation else None, sensor_id=name)
         else:
             samples = simulate_gnss(ego, sensor, origin, rng, config.outage_windows_s(), mount, sensor_id=name)
-        latency = int(round(sensor.latency_s * NS_PER_S))
+        streams.append((samples, sensor.latency_s))
+    wheel = vehicle.wheel_speed
+    if wheel.enabled:
+        samples = simulate_wheel_speed(ego, random_stream(config.seed, f"sensor/{WHEEL_SPEED_SENSOR}"), wheel.rate_hz,
+                                       wheel.noise_std_mps, wheel.scale_error, vehicle.vehicle.base_frame, WHEEL_SPEED_SENSOR)
+        streams.append((samples, wheel.latency_s))
+    events = []
+    for samples, latency_s in streams:
+        latency = int(round(latency_s * NS_PER_S))
         events.extend(SensorEvent(m.stamp_ns + latency, m) for m in samples if m.stamp_ns - ego.stamps_ns[0] <= config.duration_s * NS_PER_S)
     return events
 

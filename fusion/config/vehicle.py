@@ -126,6 +126,18 @@ SensorConfig = Annotated[
 ]
 
 
+class WheelSpeedConfig(StrictModel):
+    """The vehicle bus's wheel speed: base_link's forward speed (the rear-axle centre), published as
+    TwistWithCovarianceStamped in the base frame. The simulator draws it with these figures; the
+    ego estimator weighs it with the noise the messages carry (configs/ego.yaml `wheel` otherwise)."""
+
+    enabled: bool = False                            # a vehicle config without this section has none
+    rate_hz: Annotated[float, Field(gt=0.0, le=1000.0)] = 50.0
+    latency_s: Annotated[float, Field(ge=0.0, le=2.0)] = 0.0
+    noise_std_mps: NonNegative = 0.05
+    scale_error: Annotated[float, Field(ge=-0.1, le=0.1)] = 0.0   # (effective / nominal tyre radius) - 1
+
+
 class VehicleBody(StrictModel):
     name: str = "taishan_vehicle"
     base_frame: str = "base_link"
@@ -138,6 +150,7 @@ class VehicleBody(StrictModel):
 class VehicleConfig(StrictModel):
     vehicle: VehicleBody
     sensors: dict[str, SensorConfig]
+    wheel_speed: WheelSpeedConfig = WheelSpeedConfig()
 
     def semantic_problems(self) -> list[tuple[str, str]]:
         problems = []

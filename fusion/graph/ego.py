@@ -1,4 +1,4 @@
-"""The ego estimator node: IMU and GNSS in; once the estimator is initialised, odometry and tf
+"""The ego estimator node: IMU, GNSS and (when the vehicle has it) wheel speed in; once the estimator is initialised, odometry and tf
 map -> base_link out after each IMU sample, or at most at the graph config's ego_rate_hz (after the
 first IMU sample in each period, periods being multiples of 1 / rate in stamp time, so the choice
 does not depend on when messages arrive). The filter still steps with every sample; the
@@ -15,8 +15,8 @@ from fusion.ego.config import EgoConfig
 from fusion.ego.estimator import EgoEstimator
 from fusion.graph.diagnostics import Level, Status
 from fusion.graph.node import NodeCore, Output
-from fusion.graph.topics import EGO_ODOMETRY, TF, sensor_topic
-from fusion.messages import imu, navsat, odometry, tf
+from fusion.graph.topics import EGO_ODOMETRY, TF, WHEEL_SPEED, WHEEL_SPEED_SENSOR, sensor_topic
+from fusion.messages import imu, navsat, odometry, tf, wheel_speed
 
 
 class EgoNode(NodeCore):
@@ -29,6 +29,10 @@ class EgoNode(NodeCore):
         imu_id, gnss_id = config.imu_sensor, config.gnss_sensor
         self.add_input(sensor_topic(imu_id, "imu"), {"sensor_msgs/msg/Imu": lambda m, t: imu.to_imu_sample(m, imu_id, t)})
         self.add_input(sensor_topic(gnss_id, "fix"), {"sensor_msgs/msg/NavSatFix": lambda m, t: navsat.to_gnss_fix(m, gnss_id, t)})
+        if vehicle.wheel_speed.enabled:
+            base = vehicle.vehicle.base_frame
+            self.add_input(WHEEL_SPEED, {"geometry_msgs/msg/TwistWithCovarianceStamped":
+                                         lambda m, t: wheel_speed.to_wheel_speed(m, WHEEL_SPEED_SENSOR, base, t)})
         self.add_output(EGO_ODOMETRY, "nav_msgs/msg/Odometry", odometry.from_odometry)
         self.add_output(TF, "tf2_msgs/msg/TFMessage", tf.from_transforms)
 

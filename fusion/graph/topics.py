@@ -16,13 +16,16 @@ OBJECTS_DETECTION3D = "/taishan/objects/detections"  # vision_msgs/Detection3DAr
 OBJECTS_MARKERS = "/taishan/objects/markers"        # visualization_msgs/MarkerArray
 EGO_ODOMETRY = "/taishan/ego/odometry"              # nav_msgs/Odometry
 
+WHEEL_SPEED_SENSOR = "wheel_speed"                  # sensor id of the vehicle bus's wheel speed
+WHEEL_SPEED = f"/sensors/{WHEEL_SPEED_SENSOR}/twist"  # geometry_msgs/TwistWithCovarianceStamped, base frame
+
 GROUND_TRUTH_OBJECTS = "/ground_truth/objects"      # autoware_perception_msgs/TrackedObjects, map frame
 GROUND_TRUTH_ODOMETRY = "/ground_truth/odometry"    # nav_msgs/Odometry, map -> base_link
 
 
 def sensor_topic(sensor: str, what: str) -> str:
     """/sensors/<sensor>/<what>: what is points (PointCloud2), scan (RadarScan), detections
-    (Detection2DArray / Detection3DArray), camera_info, imu or fix (NavSatFix)."""
+    (Detection2DArray / Detection3DArray), camera_info, imu, fix (NavSatFix) or twist (wheel speed)."""
     return f"/sensors/{sensor}/{what}"
 
 

@@ -107,8 +107,8 @@ def pairwise_center_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def pairwise_iou_2d(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """IoU (K,) of image boxes a[k], b[k] (x1 y1 x2 y2)."""
-    w = np.clip(np.minimum(a[:, 2], b[:, 2]) - np.maximum(a[:, 0], b[:, 0]), 0.0, None)
-    h = np.clip(np.minimum(a[:, 3], b[:, 3]) - np.maximum(a[:, 1], b[:, 1]), 0.0, None)
+    w = np.maximum(np.minimum(a[:, 2], b[:, 2]) - np.maximum(a[:, 0], b[:, 0]), 0.0)
+    h = np.maximum(np.minimum(a[:, 3], b[:, 3]) - np.maximum(a[:, 1], b[:, 1]), 0.0)
     inter = w * h
     union = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1]) + (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1]) - inter
     return inter / np.maximum(union, 1e-12)

@@ -11,8 +11,9 @@ from fusion.core.measurements import Boxes3D, GnssFix, ImuSample
 from fusion.core.objects import ObjectList
 from fusion.core.transform import Transform
 from fusion.ego.state import Odometry
+from fusion.ego.wheel_speed import WheelSpeed
 from fusion.graph.diagnostics import Level, NodeDiagnostics
-from fusion.messages import detection3d, diagnostics, ground_truth, imu, markers, navsat, odometry, tf, tracked_objects
+from fusion.messages import detection3d, diagnostics, ground_truth, imu, markers, navsat, odometry, tf, tracked_objects, wheel_speed
 
 TYPES = message_types()
 
@@ -113,6 +114,32 @@ def test_malformed_messages_are_input_errors_naming_the_problem():
     odom.child_frame_id = ""
     with pytest.raises(InputError, match="child_frame_id"):
         odometry.to_odometry(odom)
+
+
+def test_wheel_speed_round_trip_as_a_twist_in_base_link():
+    m = WheelSpeed(1_700_000_000_020_000_000, "base_link", "wheel_speed", speed_mps=-3.25, std_mps=0.05)
+    msg = wire(wheel_speed.from_wheel_speed(TYPES, m))
+    assert msg.__msgtype__ == "geometry_msgs/msg/TwistWithCovarianceStamped"
+    assert msg.twist.twist.linear.x == -3.25 and msg.twist.covariance[0] == pytest.approx(0.0025)
+    back = wheel_speed.to_wheel_speed(msg, "wheel_speed", "base_link", "/sensors/wheel_speed/twist")
+    assert (back.stamp_ns, back.frame_id, back.sensor_id, back.speed_mps) == (m.stamp_ns, "base_link", "wheel_speed", -3.25)
+    assert back.std_mps == pytest.approx(0.05)
+
+
+@pytest.mark.parametrize("spoil, match", [
+    (lambda msg: setattr(msg.header, "frame_id", "imu_link"), "frame 'imu_link'; it must be expressed in the base frame 'base_link'"),
+    (lambda msg: setattr(msg.header, "frame_id", ""), "frame_id is empty"),
+    (lambda msg: setattr(msg.twist.twist.linear, "x", float("nan")), r"linear.x \(the speed\) is nan"),
+    (lambda msg: setattr(msg.twist.twist.linear, "x", float("inf")), r"linear.x \(the speed\) is inf"),
+    (lambda msg: msg.twist.covariance.__setitem__(0, -0.01), r"covariance\[0\].*>= 0, got -0.01"),
+    (lambda msg: msg.twist.covariance.__setitem__(0, float("nan")), r"covariance\[0\]"),
+])
+def test_malformed_wheel_speed_is_an_input_error_naming_topic_and_field(spoil, match):
+    msg = wheel_speed.from_wheel_speed(TYPES, WheelSpeed(5, "base_link", "wheel_speed", speed_mps=4.0, std_mps=0.1))
+    spoil(msg)
+    with pytest.raises(InputError, match=match) as info:
+        wheel_speed.to_wheel_speed(msg, "wheel_speed", "base_link", "/sensors/wheel_speed/twist")
+    assert "TwistWithCovarianceStamped on '/sensors/wheel_speed/twist'" in info.value.source
 
 
 def test_diagnostics_round_trip_and_reason_grouping():

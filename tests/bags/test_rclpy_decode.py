@@ -21,6 +21,7 @@ def test_every_written_message_decodes_with_rclpy(sim_bag, graph_configs, venv_r
     report = json.loads(run.stdout.strip().splitlines()[-1])
     assert not report["errors"] and not report["mismatches"], report
     expected = {"sensor_msgs/msg/PointCloud2", "sensor_msgs/msg/Imu", "sensor_msgs/msg/NavSatFix", "sensor_msgs/msg/CameraInfo",
+                "geometry_msgs/msg/TwistWithCovarianceStamped",
                 "radar_msgs/msg/RadarScan", "vision_msgs/msg/Detection2DArray", "vision_msgs/msg/Detection3DArray",
                 "tf2_msgs/msg/TFMessage", "autoware_perception_msgs/msg/TrackedObjects", "visualization_msgs/msg/MarkerArray",
                 "nav_msgs/msg/Odometry", "diagnostic_msgs/msg/DiagnosticArray"}

@@ -23,6 +23,23 @@ def test_shipped_config_loads() -> None:
     assert config.imu_sensor == "imu" and config.nhc.enabled and config.init.heading_source == "gnss"
 
 
+def test_wheel_speed_is_part_of_the_shipped_vehicle_only_and_checked() -> None:
+    from fusion.graph.ego import EgoNode
+    from fusion.graph.topics import WHEEL_SPEED
+
+    shipped = load_config(config_dir() / "vehicle.yaml", VehicleConfig)
+    assert shipped.wheel_speed.enabled and shipped.wheel_speed.rate_hz == 50.0
+    assert WHEEL_SPEED in EgoNode(load_ego_config(), shipped).inputs
+    kitti = load_config(config_dir() / "kitti_replay" / "vehicle.yaml", VehicleConfig)   # has no wheel_speed section
+    assert not kitti.wheel_speed.enabled
+    blind = shipped.model_copy(update={"wheel_speed": kitti.wheel_speed})
+    assert WHEEL_SPEED not in EgoNode(load_ego_config(), blind).inputs
+    raw = shipped.model_dump()
+    raw["wheel_speed"]["scale_error"] = 0.5
+    with pytest.raises(ConfigError, match=r"wheel_speed\.scale_error"):
+        parse_config(raw, VehicleConfig, "vehicle.yaml")
+
+
 def test_misspelt_key_is_named_with_its_path(tmp_path) -> None:
     path = tmp_path / "ego.yaml"
     path.write_text("/**:\n  ros__parameters:\n    zupt:\n      velocty_std_mps: 0.1\n")

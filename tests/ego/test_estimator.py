@@ -106,7 +106,7 @@ def test_configured_heading_initialises_at_the_first_fix(vehicle, urban) -> None
 def test_gnss_velocity_gives_the_heading_and_is_fused(vehicle) -> None:
     with_velocity = vehicle.model_copy(update={"sensors": {**vehicle.sensors, "gnss": vehicle.sensors["gnss"].model_copy(update={"reports_velocity": True})}})
     trajectory = EgoTrajectory.scripted([Segment(15, 12, 0.05)], initial_speed_mps=10.0, initial_yaw_rad=0.5)
-    drive = drives.simulate_drive("velocity", trajectory, with_velocity, seed=8, wheel_rate_hz=0.0)
+    drive = drives.simulate_drive("velocity", trajectory, with_velocity, seed=8, wheels=False)
     est = _estimator(drive, with_velocity)
     for m in drive.measurements:
         est.process(m)
@@ -206,7 +206,7 @@ def test_fix_covariance_by_type(vehicle, urban) -> None:
 def test_without_wheels_imu_standstill_detector_and_recovery_after_a_long_outage(vehicle) -> None:
     trajectory = EgoTrajectory.scripted([Segment(8, 12, 0.0), Segment(10, 12, 0.08), Segment(5, 0, 0.0),
                                          Segment(6, 0, 0.0), Segment(8, 10, 0.0), Segment(45, 10, -0.03)], initial_speed_mps=10.0)
-    drive = drives.simulate_drive("no_wheels", trajectory, vehicle, seed=21, outages=[(20.0, 60.0)], wheel_rate_hz=0.0)
+    drive = drives.simulate_drive("no_wheels", trajectory, vehicle, seed=21, outages=[(20.0, 60.0)], wheels=False)
     est = _estimator(drive, vehicle, zupt={"use_imu_detector": True})
     for m in drive.measurements:
         est.process(m)
@@ -230,7 +230,7 @@ def test_long_imu_silence_starts_over(vehicle, urban) -> None:
 def test_without_wheels_a_steady_acceleration_is_not_taken_for_tilt(vehicle) -> None:
     # Stands for 2 s, then speeds up steadily (quiet, like standing) until the GNSS track gives the heading.
     trajectory = EgoTrajectory.scripted([Segment(2, 0, 0.0), Segment(10, 14, 0.0)], initial_speed_mps=0.0)
-    drive = drives.simulate_drive("steady_acceleration", trajectory, vehicle, seed=5, wheel_rate_hz=0.0)
+    drive = drives.simulate_drive("steady_acceleration", trajectory, vehicle, seed=5, wheels=False)
     est = _estimator(drive, vehicle)
     for m in drive.measurements:
         est.process(m)

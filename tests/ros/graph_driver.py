@@ -55,7 +55,7 @@ MATCH_DISTANCE_M = 2.5
 SETTLE_S = 2.5            # after the last message: last object lists and a diagnostics round
 
 # The graph's inputs in this run (the simulator also writes radar point clouds, which it does not read).
-INPUTS = ("detections", "camera_info", "scan", "imu", "fix")
+INPUTS = ("detections", "camera_info", "scan", "imu", "fix", "twist")
 
 
 def write_params(path: Path, params: dict[str, Any]) -> Path:

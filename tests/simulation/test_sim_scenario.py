@@ -12,6 +12,8 @@ from datasets.simulation.scenario import simulate_scenario
 from fusion.core.boxes import points_in_boxes
 from fusion.core.measurements import Boxes3D, GnssFix, GnssStatus, ImuSample, LidarPointCloud
 from fusion.core.time import NS_PER_S
+from fusion.ego.wheel_speed import WheelSpeed
+from fusion.graph.topics import WHEEL_SPEED_SENSOR
 
 
 def test_same_seed_gives_identical_events(short_config, short_scenario, vehicle):
@@ -33,7 +35,8 @@ def test_events_are_totally_ordered_and_arrive_after_their_latency(short_scenari
     keys = [e.sort_key() for e in short_scenario.events]
     assert keys == sorted(keys) and len(set(keys)) == len(keys)
     for e in short_scenario.events:
-        assert e.arrival_ns - e.stamp_ns == int(round(vehicle.sensors[e.sensor_id].latency_s * NS_PER_S))
+        sensor = vehicle.wheel_speed if e.sensor_id == WHEEL_SPEED_SENSOR else vehicle.sensors[e.sensor_id]
+        assert e.arrival_ns - e.stamp_ns == int(round(sensor.latency_s * NS_PER_S))
     start = short_scenario.config.start_time_s * NS_PER_S
     assert all(start <= e.stamp_ns <= start + short_scenario.config.duration_s * NS_PER_S for e in short_scenario.events)
 
@@ -41,7 +44,7 @@ def test_events_are_totally_ordered_and_arrive_after_their_latency(short_scenari
 def test_every_sensor_reports_at_its_rate(short_scenario, vehicle):
     counts = short_scenario.counts_by_sensor()
     duration = short_scenario.config.duration_s
-    for name, sensor in vehicle.sensors.items():
+    for name, sensor in [*vehicle.sensors.items(), (WHEEL_SPEED_SENSOR, vehicle.wheel_speed)]:
         assert abs(counts[name] - duration * sensor.rate_hz) <= 1, name
     imu = [e.measurement for e in short_scenario.events if isinstance(e.measurement, ImuSample)]
     resting = np.mean([m.linear_acceleration for m in imu[:100]], axis=0)   # the ego stands still first
@@ -56,6 +59,26 @@ def test_gnss_outage_window_has_no_fix(vehicle, short_config):
         if isinstance(e.measurement, GnssFix):
             t = (e.stamp_ns - start) / NS_PER_S
             assert (e.measurement.status == GnssStatus.NO_FIX) == (1.0 <= t < 3.0)
+
+
+def test_wheel_speed_is_the_scaled_forward_speed_of_base_link_and_its_own_stream(short_config, short_scenario, vehicle):
+    wheel = [e.measurement for e in short_scenario.events if isinstance(e.measurement, WheelSpeed)]
+    assert {(m.frame_id, m.sensor_id) for m in wheel} == {(vehicle.vehicle.base_frame, WHEEL_SPEED_SENSOR)}
+    stamps = np.array([m.stamp_ns for m in wheel])
+    measured = np.array([m.speed_mps for m in wheel])
+    ego = short_scenario.ego
+    true_speed = np.linalg.norm(ego.velocity[np.searchsorted(ego.stamps_ns, stamps)], axis=1)
+    assert np.all(measured[true_speed < 0.05] == 0.0)              # standing: no wheel ticks
+    moving = true_speed > 1.0
+    assert moving.sum() > 50
+    config = vehicle.wheel_speed
+    error = measured[moving] - (1.0 + config.scale_error) * true_speed[moving]
+    assert abs(error.mean()) < 0.02 and error.std() == pytest.approx(config.noise_std_mps, rel=0.3)
+    assert all(m.std_mps == config.noise_std_mps for m in wheel)
+    without = vehicle.model_copy(update={"wheel_speed": config.model_copy(update={"enabled": False})})
+    others = simulate_scenario(short_config, without)
+    assert not any(isinstance(e.measurement, WheelSpeed) for e in others.events)
+    assert_same_events(others.events, [e for e in short_scenario.events if not isinstance(e.measurement, WheelSpeed)])
 
 
 def test_truth_ids_are_stable_and_detections_name_true_objects(short_scenario):
