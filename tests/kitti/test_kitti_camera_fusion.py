@@ -5,13 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from datasets.kitti.config import ClassConfig, KittiConfig
+from datasets.kitti.config import ClassConfig, KittiConfig, load_kitti_config
 from datasets.kitti.frames import KITTI_FRAME, R_FLU_RECT
-from datasets.kitti.sequence import CAMERA_FRAME, CAMERA_SENSOR, LIDAR_FRAME, LIDAR_SENSOR
+from datasets.kitti.layout import KittiLayout
+from datasets.kitti.pipeline import track_sequence
+from datasets.kitti.sequence import CAMERA_FRAME, CAMERA_SENSOR, LIDAR_FRAME, LIDAR_SENSOR, load_sequence
 from fusion.camera_fusion.association import iou_2d, match_image_boxes
 from fusion.camera_fusion.config import CameraFusionConfig
 from fusion.camera_fusion.projection import project_boxes_3d
 from fusion.camera_fusion.stage import CameraFusion
+from fusion.config.loader import config_dir
 from fusion.core.classes import ObjectClass
 from fusion.core.measurements import Boxes3D, CameraDetections
 from fusion.core.transform import Transform
@@ -195,3 +198,16 @@ def test_identity_is_recovered_after_a_short_disappearance(camera, reid_memory_s
     assert after.track_ids[matches.rows].tolist() == [11]
     assert fusion.reported_ids(np.array([11])).tolist() == ([4] if inherits else [11])
     assert matches.retired.tolist() == ([0] if inherits else [])
+
+
+def test_pipeline_applies_camera_evidence_through_the_tracker_api(small_kitti):
+    """Every frame's camera boxes reach the tracker as evidence (its evidence API counts them under
+    the camera's id) and the sequence's rows come out in frame order with finite image boxes."""
+    layout = KittiLayout(small_kitti)
+    entry = next(e for e in layout.sequences() if e.name == "0011")
+    sequence = load_sequence(layout, entry, ["Car"], True)
+    run = track_sequence(sequence, "Car", load_kitti_config(config_dir() / "kitti.yaml"), True)
+    assert run.diagnostics["processed"] == {LIDAR_SENSOR: sequence.n_frames, CAMERA_SENSOR: sequence.n_frames}
+    rows = run.objects
+    assert len(rows) > 0 and np.all(np.diff(rows.frames) >= 0) and rows.frames.max() < sequence.n_frames
+    assert np.isfinite(rows.boxes_2d).all() and np.all((rows.scores > 0.0) & (rows.scores <= 1.0))
