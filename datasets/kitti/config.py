@@ -45,11 +45,14 @@ class OutputConfig(StrictModel):
     A confirmed track is reported while a sensor detected it within the last `max_coast_frames`
     frames (0: this frame). Its 2D box is the camera box matched to it this frame when `camera_box`
     and that box overlaps the track's projected 3D box by `camera_box_min_iou` (in a queue of cars
-    one camera box can fit several tracks), else its 3D box projected into the image."""
+    one camera box can fit several tracks) and, with `camera_box_exclusive`, no other visible track's
+    projected box overlaps it more (a duplicate or occluder's box matched to the track behind), else
+    its 3D box projected into the image."""
 
     max_coast_frames: Annotated[int, Field(ge=0)] = 0
     camera_box: bool = True
     camera_box_min_iou: Probability = 0.0
+    camera_box_exclusive: bool = False
     min_existence: Probability = 0.0
 
 

@@ -24,14 +24,15 @@ from typing import Callable
 import numpy as np
 
 from datasets.kitti.calibration import KittiCalibration
-from datasets.kitti.config import ClassConfig, KittiConfig
+from datasets.kitti.config import ClassConfig, KittiConfig, OutputConfig
 from datasets.kitti.frames import KITTI_FRAME
 from datasets.kitti.objects import KittiObjects, kitti_rows
 from datasets.kitti.sequence import (CAMERA_FRAME, CAMERA_SENSOR, KITTI_CLASS, LIDAR_FRAME, LIDAR_SENSOR,
                                      KittiSequence, frame_stamp_ns)
 from fusion.camera_fusion.identity import CameraIdentityCost
 from fusion.camera_fusion.projection import BoxProjector
-from fusion.camera_fusion.stage import CameraFusion
+from fusion.camera_fusion.association import iou_2d
+from fusion.camera_fusion.stage import CameraFusion, TrackMatches
 from fusion.config.loader import parse_config
 from fusion.config.vehicle import VehicleConfig
 from fusion.core.measurements import Boxes3D
@@ -75,6 +76,23 @@ def kitti_vehicle(calibration: KittiCalibration, settings: ClassConfig, config: 
             "max_range_m": cam.max_range_m, "detection_probability": cam.detection_probability, "box_noise_px": cam.box_noise_px}
     vehicle = {"vehicle": {"name": "kitti", "base_frame": KITTI_FRAME}, "sensors": sensors}
     return parse_config(vehicle, VehicleConfig, f"KITTI vehicle from {calibration.source}")
+
+
+def image_boxes(matches: TrackMatches, output: OutputConfig) -> np.ndarray:
+    """Each track's 2D box (N, 4): its matched camera box where that box overlaps the track's
+    projected 3D box by `camera_box_min_iou` and, with `camera_box_exclusive`, no other visible
+    track's projected box overlaps it more (a duplicate or an occluder's camera box may be matched to
+    a track behind it; reporting it would hand that track's identity to the other object), else the
+    projected 3D box."""
+    boxes = matches.projected.copy()
+    if len(matches.rows) == 0:
+        return boxes
+    own = pairwise_iou_2d(boxes[matches.rows], matches.boxes)
+    fits = own >= output.camera_box_min_iou
+    if output.camera_box_exclusive:
+        fits &= own >= iou_2d(matches.boxes, boxes[matches.visible]).max(axis=1, initial=0.0)
+    boxes[matches.rows[fits]] = matches.boxes[fits]
+    return boxes
 
 
 def track_sequence(sequence: KittiSequence, cls: str, config: KittiConfig, use_camera: bool, *,
@@ -133,10 +151,7 @@ def track_sequence(sequence: KittiSequence, cls: str, config: KittiConfig, use_c
                 objects, matches = fusion.observe_tracks(tracker, camera_batches[frame], settings.camera.detection_probability,
                                                          settings.tracker.sensors.camera.hit_likelihood_ratio)
             fusion.retire(tracker, matches)
-            boxes_2d = matches.projected
-            if output.camera_box and len(matches.rows):
-                fits = pairwise_iou_2d(boxes_2d[matches.rows], matches.boxes) >= output.camera_box_min_iou
-                boxes_2d[matches.rows[fits]] = matches.boxes[fits]
+            boxes_2d = image_boxes(matches, output) if output.camera_box else matches.projected
         else:
             objects = tracker.object_list(stamp, include_tentative=True)
         tracks = tracker.tracks  # same rows as `objects`, with this frame's camera evidence applied

@@ -46,6 +46,7 @@ _SHARED: dict[str, list[Any]] = {
     "camera_fusion.reid_iou": [0.3, 0.5, 1.0],
     "camera_fusion.reid_memory_s": [0.15, 0.5, 1.0],
     "output.camera_box_min_iou": [0.0, 0.3, 0.5],
+    "output.camera_box_exclusive": [False, True],
     "camera_mode": ["evidence", "measurement"],
     "tracker.management.max_coast_s": [0.5, 1.0, 2.0],
     "tracker.management.existence_delete": [0.005, 0.02, 0.08],

@@ -5,15 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from datasets.kitti.config import ClassConfig, KittiConfig, load_kitti_config
+from datasets.kitti.config import ClassConfig, KittiConfig, OutputConfig, load_kitti_config
 from datasets.kitti.frames import KITTI_FRAME, R_FLU_RECT
 from datasets.kitti.layout import KittiLayout
-from datasets.kitti.pipeline import track_sequence
+from datasets.kitti.pipeline import image_boxes, track_sequence
 from datasets.kitti.sequence import CAMERA_FRAME, CAMERA_SENSOR, LIDAR_FRAME, LIDAR_SENSOR, load_sequence
 from fusion.camera_fusion.association import iou_2d, match_image_boxes
 from fusion.camera_fusion.config import CameraFusionConfig
 from fusion.camera_fusion.projection import project_boxes_3d
-from fusion.camera_fusion.stage import CameraFusion
+from fusion.camera_fusion.stage import CameraFusion, TrackMatches
 from fusion.config.loader import config_dir
 from fusion.core.classes import ObjectClass
 from fusion.core.measurements import Boxes3D, CameraDetections
@@ -211,3 +211,22 @@ def test_pipeline_applies_camera_evidence_through_the_tracker_api(small_kitti):
     rows = run.objects
     assert len(rows) > 0 and np.all(np.diff(rows.frames) >= 0) and rows.frames.max() < sequence.n_frames
     assert np.isfinite(rows.boxes_2d).all() and np.all((rows.scores > 0.0) & (rows.scores <= 1.0))
+
+
+@pytest.mark.parametrize("exclusive, min_iou, expected_camera_rows", [(False, 0.3, [0, 1]), (True, 0.3, [0]), (True, 0.96, []),
+                                                                       (False, 0.0, [0, 1, 2]), (True, 0.0, [0, 2])])
+def test_reported_image_box_is_the_camera_box_only_where_it_belongs_to_the_track(exclusive, min_iou, expected_camera_rows):
+    """Track 0 in front, track 1 partly hidden behind it and matched to a second (duplicate) camera box
+    of the front car, track 2 matched to a camera box far from its projection. With
+    camera_box_exclusive a camera box that another track's projection explains better is not
+    reported for the track behind (its projected box is), so the front car's identity is not handed to it."""
+    projected = np.array([[100, 100, 200, 150], [80, 98, 170, 146], [400, 100, 440, 130]], dtype=float)
+    camera = np.array([[102, 100, 201, 151], [108, 99, 205, 150], [300, 100, 340, 130]], dtype=float)
+    matches = TrackMatches(projected=projected, visible=np.ones(3, dtype=bool), rows=np.array([0, 1, 2]),
+                           boxes=camera, retired=np.zeros(0, dtype=np.int64))
+    boxes = image_boxes(matches, OutputConfig(camera_box_min_iou=min_iou, camera_box_exclusive=exclusive))
+    from_camera = [k for k in range(3) if np.array_equal(boxes[k], camera[k])]
+    assert from_camera == expected_camera_rows
+    for k in set(range(3)) - set(expected_camera_rows):
+        np.testing.assert_array_equal(boxes[k], projected[k])
+    np.testing.assert_array_equal(matches.projected, projected)  # the matches are left as they were
