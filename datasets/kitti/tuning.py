@@ -37,6 +37,13 @@ FOLDS = {"A": ("0000", "0003", "0005", "0007", "0011", "0017"), "B": ("0002", "0
 # Per class, parameter (dotted path inside classes.<cls>) -> candidate values; camera ones are skipped
 # for lidar-only tuning.
 CAMERA_PARAMETERS = ("camera_mode", "camera_fusion.", "camera.", "output.camera_box")
+_LIFECYCLE: dict[str, list[Any]] = {   # track life cycle and reporting, every class
+    "tracker.management.max_coast_s": [0.5, 1.0, 2.0],
+    "tracker.management.existence_delete": [0.005, 0.02, 0.08],
+    "tracker.management.confirm_hits": [1, 2, 3],
+    "output.max_coast_frames": [0, 1, 2],
+    "tracker.management.duplicate_iou": [0.3, 1.0],
+}
 _SHARED: dict[str, list[Any]] = {
     "camera_fusion.min_camera_score": [0.0, 0.3, 0.6],
     "camera_fusion.track_min_iou": [0.2, 0.3, 0.45],
@@ -48,11 +55,7 @@ _SHARED: dict[str, list[Any]] = {
     "output.camera_box_min_iou": [0.0, 0.3, 0.5],
     "output.camera_box_exclusive": [False, True],
     "camera_mode": ["evidence", "measurement"],
-    "tracker.management.max_coast_s": [0.5, 1.0, 2.0],
-    "tracker.management.existence_delete": [0.005, 0.02, 0.08],
-    "tracker.management.confirm_hits": [1, 2, 3],
-    "output.max_coast_frames": [0, 1, 2],
-    "tracker.management.duplicate_iou": [0.3, 1.0],
+    **_LIFECYCLE,
     "tracker.association.gate_probability": [0.99, 0.997, 0.9999],
 }
 GRIDS: dict[str, dict[str, list[Any]]] = {
@@ -78,11 +81,7 @@ GRIDS: dict[str, dict[str, list[Any]]] = {
     "Cyclist": {
         "tracker.sensors.lidar.min_score": [-0.5, 0.0, 1.0, 2.0, 3.0],
         "lidar.detection_probability": [0.3, 0.5, 0.8],
-        "tracker.management.max_coast_s": [0.5, 1.0, 2.0],
-        "tracker.management.existence_delete": [0.005, 0.02, 0.08],
-        "tracker.management.confirm_hits": [1, 2, 3],
-        "output.max_coast_frames": [0, 1, 2],
-        "tracker.management.duplicate_iou": [0.3, 1.0],
+        **_LIFECYCLE,
         "tracker.motion.accel_psd": [0.5, 2.0, 6.0],
         "lidar.box_center_std_m": [0.1, 0.2, 0.4],
     },

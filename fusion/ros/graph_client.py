@@ -18,7 +18,7 @@ from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import QoSProfile
 
-from fusion.core.time import ns_to_ros_time
+from fusion.core.time import NS_PER_S, ns_to_ros_time
 from fusion.ros.adapter import ros_topic
 from fusion.ros.message_types import ros_type
 from fusion.ros.qos import input_qos, output_qos
@@ -107,6 +107,11 @@ class GraphClient(Node):
         msg.clock.sec, msg.clock.nanosec = sec, nanosec
         self._clock_publisher.publish(msg)
 
+    def start_clock(self, start_ns: int, rate: float = 1.0, period_ns: int = NS_PER_S // 100) -> SimClock:
+        """Publish /clock at start_ns; the returned SimClock moves it on, paced against the wall clock."""
+        self.publish_clock(start_ns)
+        return SimClock(self, start_ns, rate, period_ns)
+
     def spin_until(self, done: Callable[[], bool], deadline_s: float, what: str) -> None:
         end = time.monotonic() + deadline_s
         while not done():
@@ -145,3 +150,21 @@ class GraphClient(Node):
     def close(self) -> None:
         self.executor_.remove_node(self)
         self.destroy_node()
+
+
+class SimClock:
+    """Simulated time on /clock, as `ros2 bag play --clock` gives it: `advance_to(stamp)` publishes
+    every period_ns of simulated time up to stamp, each when `rate` x the wall time since the start
+    has passed, serving the client's callbacks meanwhile."""
+
+    def __init__(self, client: GraphClient, start_ns: int, rate: float, period_ns: int):
+        self.client, self.start_ns, self.rate, self.period_ns = client, start_ns, rate, period_ns
+        self.now_ns = start_ns
+        self._wall0 = time.monotonic()
+
+    def advance_to(self, stamp_ns: int) -> None:
+        while self.now_ns < stamp_ns:
+            self.now_ns = min(self.now_ns + self.period_ns, stamp_ns)
+            due = self._wall0 + (self.now_ns - self.start_ns) / NS_PER_S / self.rate
+            self.client.spin_for(max(0.0, due - time.monotonic()))
+            self.client.publish_clock(self.now_ns)

@@ -49,7 +49,6 @@ from fusion.ros.qos import output_qos
 
 DURATION_S = 4.0          # the ego estimator is initialised after 1 s (configured heading), tracks follow
 RATE = 1.0                # real time
-CLOCK_PERIOD_NS = NS_PER_S // 100
 MALFORMED_AT_S = 2.0
 MATCH_DISTANCE_M = 2.5
 SETTLE_S = 2.5            # after the last message: last object lists and a diagnostics round
@@ -185,25 +184,18 @@ def main(work: Path) -> dict[str, Any]:
         client.wait_matched(60.0, graph, clock=True)
         findings["matched_after_s"] = round(time.monotonic() - t0, 2)
 
-        client.publish_clock(start_ns)
+        clock = client.start_clock(start_ns, RATE)   # /clock at 100 Hz of scenario time, everything at its arrival
         client.publish(topics.TF_STATIC, tf.from_transforms(ros_message, tf.vehicle_extrinsics(vehicle, start_ns)))
-        wall0, clock_ns, bad_sent = time.monotonic(), start_ns, False
+        bad_sent = False
         for arrival_ns, topic, _, msg in messages:
-            while clock_ns < arrival_ns:   # /clock at 100 Hz of scenario time, everything at its arrival
-                clock_ns = min(clock_ns + CLOCK_PERIOD_NS, arrival_ns)
-                client.spin_for(max(0.0, wall0 + (clock_ns - start_ns) / NS_PER_S / RATE - time.monotonic()))
-                client.publish_clock(clock_ns)
+            clock.advance_to(arrival_ns)
             if not bad_sent and arrival_ns >= bad_at_ns:
                 for b_topic, _, b_msg, _ in bad:
                     client.publish(b_topic, b_msg)
                 bad_sent = True
             client.publish(topic, msg)
             findings["published"] += 1
-        end_ns = clock_ns
-        while clock_ns < end_ns + int(SETTLE_S * NS_PER_S):   # let the clock run on: last ticks and diagnostics
-            clock_ns += CLOCK_PERIOD_NS
-            client.spin_for(CLOCK_PERIOD_NS / NS_PER_S / RATE)
-            client.publish_clock(clock_ns)
+        clock.advance_to(clock.now_ns + int(SETTLE_S * NS_PER_S))   # the clock runs on: last ticks and diagnostics
         findings["graph_alive_before_stop"] = graph.alive()
     finally:
         client.close()

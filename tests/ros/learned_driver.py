@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +31,6 @@ from datasets.simulation.config import load_scenario_config
 from datasets.simulation.scenario import simulate_scenario
 from fusion.config.loader import config_dir, load_config, parse_config
 from fusion.core.measurements import Boxes3D
-from fusion.core.time import NS_PER_S
 from fusion.graph import topics
 from fusion.graph.build import GraphConfigs, build_node
 from fusion.graph.config import GraphConfig
@@ -44,7 +42,6 @@ from fusion.ros.graph_client import GraphClient, LaunchedGraph
 from fusion.ros.message_types import ros_type, ros_type_name
 
 DURATION_S = 3.0
-CLOCK_PERIOD_NS = NS_PER_S // 100
 SETTLE_S = 2.0
 BEV = {"model": {"channels": [8, 16, 16], "head_channels": 8}, "decode": {"score_threshold": 0.005, "max_detections": 20}}
 
@@ -93,14 +90,9 @@ def main(work: Path) -> dict[str, Any]:
             client.publisher(topic, ros_type_name(msg))
         client.subscribe(output, "vision_msgs/msg/Detection3DArray")
         client.wait_matched(90.0, graph, clock=True)
-        start_ns = clock_ns = messages[0][0]
-        wall0 = time.monotonic()
-        client.publish_clock(start_ns)
+        clock = client.start_clock(messages[0][0])
         for arrival_ns, topic, msg in messages:
-            while clock_ns < arrival_ns:
-                clock_ns = min(clock_ns + CLOCK_PERIOD_NS, arrival_ns)
-                client.spin_for(max(0.0, wall0 + (clock_ns - start_ns) / NS_PER_S - time.monotonic()))
-                client.publish_clock(clock_ns)
+            clock.advance_to(arrival_ns)
             client.publish(topic, msg)
         client.spin_for(SETTLE_S)
         alive = graph.alive()
