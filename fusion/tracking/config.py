@@ -84,6 +84,12 @@ class SensorTracking(StrictModel):
     class_confidence: OpenProbability = 0.8  # probability that the detection's class label is right
     miss_evidence: Probability = 0.5     # share of the sensor's detection probability a miss counts with
     min_score: float = -1.0e9            # detections scoring below are dropped (counted)
+    # 'single': every unassigned detection starts a track; 'two_point': only one within reach of an
+    # unassigned detection of an earlier scan (fusion.tracking.initiation), which keeps clutter out
+    initiation: Literal["single", "two_point"] = "single"
+    initiation_window_s: Positive = 0.15     # how long an unassigned detection waits for its second
+    initiation_radius_m: Positive = 2.5      # reach between the two: this radius ...
+    initiation_speed_mps: NonNegative = 40.0  # ... plus this speed times the time between them
 
 
 class LidarTracking(SensorTracking):
@@ -95,6 +101,7 @@ class LidarTracking(SensorTracking):
 
 class RadarTracking(SensorTracking):
     initiate: bool = True                # radar sees beyond the lidar: its returns start tracks too
+    initiation: Literal["single", "two_point"] = "two_point"   # radar clutter moves from scan to scan
     extent_std_m: NonNegative = 0.8      # where on the object the return comes from, added to range and cross-range
     cluster_radius_m: Positive = 2.5     # unassigned returns closer than this start one track together
     object_speed_mps: NonNegative = 5.0  # typical object speed in the range-rate spread of extended objects

@@ -46,6 +46,7 @@ from fusion.tracking.diagnostics import TrackerDiagnostics
 from fusion.tracking.engine import build_engine
 from fusion.tracking.filters import MeasurementPrediction
 from fusion.tracking.geometry import GEOMETRIC_MEASURES
+from fusion.tracking.initiation import TwoPointInitiation
 from fusion.tracking.measurement import Detections, MeasurementModel, SensorPose
 from fusion.tracking.motion import build_motion_model
 from fusion.tracking.reorder import ReorderBuffer
@@ -102,6 +103,7 @@ class MultiObjectTracker:
         self._diag = TrackerDiagnostics()
         self._last_pose: dict[str, tuple[int, np.ndarray]] = {}
         self.sensors: dict[str, _Sensor] = {}
+        self._seeds: dict[str, TwoPointInitiation] = {}   # per sensor kind with two-point initiation
         for name, sensor in vehicle.sensors.items():
             if sensor.kind not in MODELS or not sensor.enabled or not getattr(config.sensors, sensor.kind).enabled:
                 continue
@@ -110,6 +112,8 @@ class MultiObjectTracker:
             gate = chi_square_gate(config.association.gate_probability, model.dim)
             cost = (costs or {}).get(sensor.kind) or default_cost(settings, gate)
             self.sensors[name] = _Sensor(name, sensor.kind, len(self.sensors), model, cost, gate)
+            if model.can_initiate and settings.initiate and settings.initiation == "two_point":
+                self._seeds.setdefault(sensor.kind, TwoPointInitiation(settings))
         self.sensor_names = tuple(self.sensors)
 
     # --- evidence from outside stages ----------------------------------------------------------------
@@ -328,8 +332,11 @@ class MultiObjectTracker:
             free[matched_d] = False
             if model.several_returns_per_object:
                 free[gated] = False
-            if free.any():
-                self._start_tracks(sensor, det, np.flatnonzero(free), pose, stamp_ns)
+            rows = np.flatnonzero(free)
+            if sensor.kind in self._seeds and len(rows):
+                rows = rows[self._seeds[sensor.kind].confirm(det.points[rows], stamp_ns)]
+            if len(rows):
+                self._start_tracks(sensor, det, rows, pose, stamp_ns)
         if len(self.tracks):
             x, P = self.engine.estimate()
             position_std = np.sqrt(np.maximum(P[:, 0, 0], P[:, 1, 1]))
