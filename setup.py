@@ -25,6 +25,7 @@ setup(
     ],
     install_requires=[
         "numpy",
+        "numba",
         "scipy",
         "pyyaml",
         "pydantic",

@@ -25,6 +25,7 @@ from scipy.stats import chi2
 from fusion.core.classes import NUM_CLASSES, ObjectClass
 from fusion.tracking.config import AssociationConfig, SensorTracking
 from fusion.tracking.geometry import GEOMETRIC_MEASURES, near_pairs
+from fusion.tracking.kernels import mahalanobis2  # noqa: F401  (the gate's distance, part of this module's API)
 
 _DENSE_LIMIT = 40_000  # tracks x detections below which a dense assignment is faster than the sparse one
 
@@ -135,10 +136,6 @@ def unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     times faster on the short index arrays of one tracking cycle."""
     unique = np.unique(values)
     return unique, np.searchsorted(unique, values)
-
-
-def mahalanobis2(residual: np.ndarray, S: np.ndarray) -> np.ndarray:
-    return np.einsum("ki,ki->k", residual, np.linalg.solve(S, residual[..., None])[..., 0])
 
 
 def assign(pairs_tracks: np.ndarray, pairs_detections: np.ndarray, costs: np.ndarray, unassigned_cost: float,

@@ -17,7 +17,7 @@ import copy
 import numpy as np
 
 from fusion.tracking.config import FilterConfig
-from fusion.tracking.filters import (INVERSES, MeasurementPrediction, SigmaPoints, covariance_suspects, ekf_measurement,
+from fusion.tracking.filters import (MeasurementPrediction, SigmaPoints, covariance_suspects, ekf_measurement,
                                      ekf_predict, ensure_positive_definite, kalman_update, ukf_measurement, ukf_predict)
 from fusion.tracking.measurement import MeasurementModel, SensorPose
 from fusion.tracking.motion import MotionModel, imm_transition_matrix
@@ -26,12 +26,13 @@ from fusion.tracking.motion import MotionModel, imm_transition_matrix
 class BatchedEngine:
     """Single-model KF / EKF / UKF over stacked states x (N, d) and covariances P (N, d, d)."""
 
+    _STATE = ("x", "P")
+
     def __init__(self, motion: MotionModel, config: FilterConfig):
         self.motion = motion
         self.kind = config.kind
         d = motion.dim
         self.sigma = SigmaPoints(d, config.ukf_alpha, config.ukf_beta, config.ukf_kappa) if config.kind == "ukf" else None
-        self.inverse = INVERSES[config.kind]
         self.x = np.zeros((0, d))
         self.P = np.zeros((0, d, d))
         self.repairs = 0
@@ -50,8 +51,13 @@ class BatchedEngine:
         """Restart the state of existing tracks."""
         self.x[rows], self.P[rows] = x0, P0
 
-    def copy(self):
-        return copy.deepcopy(self)
+    def copy(self) -> BatchedEngine:
+        """An independent engine over copies of the state arrays (models and settings are shared:
+        nothing mutates them)."""
+        other = copy.copy(self)
+        for name in self._STATE:
+            setattr(other, name, getattr(self, name).copy())
+        return other
 
     def _checked(self, P: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Symmetrised covariances, repaired where they lost positive definiteness; failed mask."""
@@ -99,7 +105,7 @@ class BatchedEngine:
 
     def update(self, rows: np.ndarray, z: np.ndarray, R: np.ndarray, model: MeasurementModel, pose: SensorPose,
                pred: MeasurementPrediction, sizes: np.ndarray) -> np.ndarray:
-        x, P, _ = kalman_update(self.motion, model, self.x[rows], self.P[rows], z, R, pred, inverse=self.inverse)
+        x, P, _ = kalman_update(self.motion, model, self.x[rows], self.P[rows], z, R, pred)
         P, failed = self._checked(P)
         self.x[rows], self.P[rows] = x, P
         return failed | ~np.all(np.isfinite(x), axis=1)
@@ -181,7 +187,7 @@ class ImmEngine(BatchedEngine):
         for j, mode in enumerate(self.modes):
             mode_pred = self._measure(model, mode, self.xm[rows, j], self.Pm[rows, j], pose, sizes)
             x, P, loglik[:, j] = kalman_update(mode, model, self.xm[rows, j], self.Pm[rows, j], z, R, mode_pred,
-                                               likelihood=True, inverse=self.inverse)
+                                               likelihood=True)
             P, bad = self._checked(P)
             self.xm[rows, j], self.Pm[rows, j] = x, P
             failed |= bad | ~np.all(np.isfinite(x), axis=1)

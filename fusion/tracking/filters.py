@@ -8,24 +8,18 @@
   detection's own R.
 - Update: Joseph form (I - K H) P (I - K H)^T + K R K^T when H exists (KF/EKF); P - K S K^T for the
   UKF, as filterpy does. Covariances are symmetrised and checked for positive definiteness.
+The per-track matrix formulas run in compiled kernels (fusion.tracking.kernels).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
-
 import numpy as np
-import scipy.linalg
 
+from fusion.tracking.kernels import joseph_update, sigma_point_update, symmetrized_definite
 from fusion.tracking.measurement import MeasurementModel, SensorPose
 from fusion.tracking.motion import MotionModel
 
 _LOG_2PI = np.log(2.0 * np.pi)
-
-# The matrix inverse of S per filter kind: the one filterpy's KalmanFilter, ExtendedKalmanFilter and
-# UnscentedKalmanFilter use, so that the engines agree with the reference to rounding (scipy's is the
-# slower of the two, by about 1 ms per 1,000 updates).
-INVERSES: dict[str, Callable[[np.ndarray], np.ndarray]] = {"kf": np.linalg.inv, "ekf": scipy.linalg.inv, "ukf": np.linalg.inv}
 
 
 def transpose(a: np.ndarray) -> np.ndarray:
@@ -37,23 +31,14 @@ def symmetrize(P: np.ndarray) -> np.ndarray:
 
 
 def ensure_positive_definite(P: np.ndarray, floor: float = 1e-9) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Symmetrised covariances, with the ones that lost positive definiteness repaired by clipping
-    their eigenvalues to `floor` (relative to their scale). Returns (P, repaired mask, failed mask);
-    failed = non-finite, beyond repair."""
-    P = symmetrize(P)
-    n = len(P)
-    repaired = np.zeros(n, dtype=bool)
-    if n == 0:
-        return P, repaired, repaired.copy()
-    finite = np.isfinite(P).all(axis=(1, 2))
-    failed = ~finite
-    try:
-        if finite.all():
-            np.linalg.cholesky(P)
-            return P, repaired, failed
-    except np.linalg.LinAlgError:
-        pass
-    rows = np.flatnonzero(finite)
+    """Symmetrised covariances, with the ones that lost positive definiteness (no Cholesky factor)
+    repaired by clipping their eigenvalues to `floor` (relative to their scale). Returns (P, repaired
+    mask, failed mask); failed = non-finite, beyond repair."""
+    P, finite, definite = symmetrized_definite(P)
+    repaired = np.zeros(len(P), dtype=bool)
+    if definite.all():
+        return P, repaired, ~finite
+    rows = np.flatnonzero(finite & ~definite)
     values, vectors = np.linalg.eigh(P[rows])
     scale = np.maximum(np.abs(values).max(axis=1, keepdims=True), 1e-12)
     bad = values.min(axis=1) <= floor * scale[:, 0]
@@ -62,7 +47,7 @@ def ensure_positive_definite(P: np.ndarray, floor: float = 1e-9) -> tuple[np.nda
         v = vectors[bad]
         P[rows[bad]] = symmetrize((v * fixed[:, None, :]) @ transpose(v))
         repaired[rows[bad]] = True
-    return P, repaired, failed
+    return P, repaired, ~finite
 
 
 def covariance_suspects(P: np.ndarray) -> np.ndarray:
@@ -158,16 +143,13 @@ def log_likelihood(y: np.ndarray, S: np.ndarray) -> np.ndarray:
 
 
 def kalman_update(motion: MotionModel, model: MeasurementModel, x: np.ndarray, P: np.ndarray, z: np.ndarray,
-                  R: np.ndarray, pred: MeasurementPrediction, likelihood: bool = False,
-                  inverse: Callable[[np.ndarray], np.ndarray] = np.linalg.inv) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+                  R: np.ndarray, pred: MeasurementPrediction,
+                  likelihood: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Update paired rows (K tracks, K measurements). Returns x, P and, when asked, the measurement
-    log-likelihoods. `inverse` inverts S (see INVERSES)."""
+    log-likelihoods."""
     y, S = innovation(model, z, R, pred)
-    K = pred.cross @ inverse(S)
-    x_new = motion.normalize(x + (K @ y[..., None])[..., 0])
     if pred.H is not None:
-        I_KH = np.eye(x.shape[-1]) - K @ pred.H
-        P_new = I_KH @ P @ transpose(I_KH) + K @ R @ transpose(K)
+        x_new, P_new = joseph_update(x, P, y, S, pred.cross, pred.H, R)
     else:
-        P_new = P - K @ S @ transpose(K)
-    return x_new, P_new, log_likelihood(y, S) if likelihood else None
+        x_new, P_new = sigma_point_update(x, P, y, S, pred.cross)
+    return motion.normalize(x_new), P_new, log_likelihood(y, S) if likelihood else None

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Callable
 
+import numba
 import numpy as np
-
 from scipy.spatial import cKDTree
 
 from datasets.kitti.box_iou import bev_intersection
@@ -27,12 +27,8 @@ def near_pairs(a: np.ndarray, b: np.ndarray | None, radius: float) -> tuple[np.n
     if len(a) == 0 or len(other) == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
     if len(a) * len(other) <= _DENSE_PAIRS:
-        distance = np.sqrt(np.sum((a[:, None, :] - other[None, :, :]) ** 2, axis=-1))
-        near = distance <= radius
-        if b is None:
-            near = np.triu(near, k=1)
-        i, j = np.nonzero(near)
-        return i, j, distance[i, j]
+        return _all_pairs_within(np.ascontiguousarray(a, dtype=float), np.ascontiguousarray(other, dtype=float),
+                                 float(radius), b is None)
     if b is None:
         i, j = np.asarray(cKDTree(a).query_pairs(radius, output_type="ndarray"), dtype=np.int64).reshape(-1, 2).T
         order = np.lexsort((j, i))
@@ -41,6 +37,29 @@ def near_pairs(a: np.ndarray, b: np.ndarray | None, radius: float) -> tuple[np.n
     found = cKDTree(a).sparse_distance_matrix(cKDTree(b), radius, output_type="ndarray")
     order = np.lexsort((found["j"], found["i"]))
     return found["i"][order].astype(np.int64), found["j"][order].astype(np.int64), found["v"][order]
+
+
+@numba.njit(cache=True, nogil=True)
+def _all_pairs_within(a: np.ndarray, b: np.ndarray, radius: float, upper: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """near_pairs by comparing every pair (j > i only when `upper`)."""
+    n, m, k = len(a), len(b), a.shape[1]
+    i_out = np.empty(n * m, dtype=np.int64)
+    j_out = np.empty(n * m, dtype=np.int64)
+    d_out = np.empty(n * m)
+    count = 0
+    for i in range(n):
+        for j in range(i + 1 if upper else 0, m):
+            s = 0.0
+            for c in range(k):
+                s += (a[i, c] - b[j, c]) ** 2
+            distance = np.sqrt(s)
+            if distance <= radius:
+                i_out[count], j_out[count], d_out[count] = i, j, distance
+                count += 1
+    return i_out[:count], j_out[:count], d_out[:count]
+
+
+_all_pairs_within(np.zeros((2, 2)), np.zeros((2, 2)), 1.0, True)   # load the compiled kernel at import
 
 
 def _footprints(boxes: np.ndarray) -> np.ndarray:

@@ -10,8 +10,8 @@ What the adapters add around filterpy, and why:
 - states are wrapped (yaw) after each update, and the innovation of the linear KF (which has no
   residual function) is formed by moving z next to h(x) by the wrapped residual;
 - covariances are symmetrised and checked after each update, and screened before each prediction
-  (as the batched engines do); the matrix inverse is filterpy's own in each filter class, and the
-  batched engines use the same one per filter kind (fusion.tracking.filters.INVERSES);
+  (as the batched engines do); the gain is filterpy's own in each filter class (the batched engines
+  solve for it in compiled kernels, which agrees to rounding);
 - the IMM's Markov matrix is set for each step's dt before mixing, and the predicted mode
   probabilities (cbar) become the prior of the next update.
 """

@@ -50,7 +50,7 @@ from fusion.tracking.initiation import TwoPointInitiation
 from fusion.tracking.measurement import Detections, MeasurementModel, SensorPose
 from fusion.tracking.motion import build_motion_model
 from fusion.tracking.reorder import ReorderBuffer
-from fusion.tracking.tracks import TrackLifecycle, TrackTable
+from fusion.tracking.tracks import EXPIRY_REASONS, TrackLifecycle, TrackTable
 from sensors.camera.measurement_model import CameraCenterModel
 from sensors.lidar.measurement_model import LidarBoxModel
 from sensors.radar.measurement_model import RadarPolarModel
@@ -342,14 +342,12 @@ class MultiObjectTracker:
             position_std = np.sqrt(np.maximum(P[:, 0, 0], P[:, 1, 1]))
             # duplicates are looked for after a box sensor (lidar) has corrected the tracks
             boxes = self._boxes(x) if det.sizes is not None and life.checks_overlaps else None
-            expired = life.expired(self.tracks, stamp_ns, position_std, boxes)
-            drop = np.logical_or.reduce(list(expired.values()))
+            reason = life.expired(self.tracks, stamp_ns, position_std, boxes)
+            drop = reason >= 0
             if drop.any():
-                counted = np.zeros(len(drop), dtype=bool)
-                for reason, mask in expired.items():   # a track counts under the first reason it meets
-                    if (mask & ~counted).any():
-                        self._diag.deleted[reason] += int((mask & ~counted).sum())
-                    counted |= mask
+                for code, count in enumerate(np.bincount(reason[drop], minlength=len(EXPIRY_REASONS))):
+                    if count:
+                        self._diag.deleted[EXPIRY_REASONS[code]] += int(count)
                 self._drop(drop, None)
 
     def _start_tracks(self, sensor: _Sensor, det: Detections, rows: np.ndarray, pose: SensorPose, stamp_ns: int) -> None:

@@ -2,12 +2,15 @@
 
 The kinematic state lives in the filter engine; this table holds, row for row, everything else: ids,
 class probabilities, existence probability, status, hit history (M of N), misses, stamps, the
-smoothed box size and which sensors contributed.
+smoothed box size and which sensors contributed. The per-track rules run every cycle on a few dozen
+rows, so they are compiled loops (numba) that update the table in place (loaded at import, like
+fusion.tracking.kernels).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
+import numba
 import numpy as np
 
 from fusion.core.classes import NUM_CLASSES
@@ -16,6 +19,9 @@ from fusion.tracking.config import ManagementConfig
 from fusion.tracking.geometry import near_pairs, pairwise_iou_3d
 
 _TENTATIVE, _CONFIRMED, _COASTING = int(TrackStatus.TENTATIVE), int(TrackStatus.CONFIRMED), int(TrackStatus.COASTING)
+# Why a track is deleted, in the order a track is counted under (the first that applies).
+EXPIRY_REASONS = ("tentative_lost", "coasted_out", "low_existence", "uncertain", "duplicate")
+_jit = numba.njit(cache=True, nogil=True)
 
 
 @dataclass
@@ -111,29 +117,15 @@ class TrackLifecycle:
     def observe(self, table: TrackTable, visible: np.ndarray, hits: np.ndarray, detection_probability: float,
                 hit_likelihood_ratio: float, sensor_bit: int, stamp_ns: int) -> None:
         """One sensor update: tracks it could see (visible) and the rows it detected (hits)."""
-        hit = np.zeros(len(table), dtype=bool)
-        hit[hits] = True
-        seen = visible | hit
-        miss = seen & ~hit
-        table.history = np.where(seen, ((table.history << np.uint32(1)) | hit) & self.window_mask, table.history)
-        table.misses = np.where(hit, 0, table.misses + miss)
-        p = table.existence
-        pd = detection_probability
-        p_miss = p * (1.0 - pd) / np.maximum(1.0 - p * pd, 1e-12)
-        p_hit = hit_likelihood_ratio * p / (hit_likelihood_ratio * p + 1.0 - p)
-        table.existence = np.where(hit, p_hit, np.where(miss, p_miss, p))
-        table.last_hit_ns = np.where(hit, stamp_ns, table.last_hit_ns)
-        table.sensor_mask = np.where(hit, table.sensor_mask | (1 << sensor_bit), table.sensor_mask)
+        _observe(table.history, table.misses, table.existence, table.last_hit_ns, table.sensor_mask, visible,
+                 np.asarray(hits, dtype=np.int64), detection_probability, hit_likelihood_ratio, np.int64(1) << sensor_bit,
+                 stamp_ns, self.window_mask)
 
     def fuse_classes(self, table: TrackTable, rows: np.ndarray, classes: np.ndarray, class_known: np.ndarray,
                      confidence: float) -> None:
-        rows, classes = rows[class_known], classes[class_known]
-        if len(rows) == 0:
-            return
-        posterior = table.class_probs[rows] * class_likelihood(classes, confidence)
-        posterior /= posterior.sum(axis=1, keepdims=True)
-        f = self.config.class_forgetting
-        table.class_probs[rows] = (1.0 - f) * posterior + f / NUM_CLASSES
+        """Bayes update of the class probabilities of `rows` by their detections' classes (those known),
+        then forgetting towards uniform."""
+        _fuse_classes(table.class_probs, rows, classes, class_known, confidence, self.config.class_forgetting)
 
     def fuse_sizes(self, table: TrackTable, rows: np.ndarray, sizes: np.ndarray, size_var: np.ndarray) -> None:
         """Scalar Kalman update per box dimension."""
@@ -143,26 +135,19 @@ class TrackLifecycle:
         table.size_var[rows] = var * (1.0 - gain)
 
     def update_status(self, table: TrackTable) -> None:
-        hits = np.bitwise_count(table.history)
-        tentative = table.status == _TENTATIVE
-        established = ~tentative | (hits >= self.config.confirm_hits)
-        table.status = np.where(established, np.where(table.misses > 0, _COASTING, _CONFIRMED), table.status)
+        _update_status(table.status, table.history, table.misses, self.config.confirm_hits)
 
     def expired(self, table: TrackTable, stamp_ns: int, position_std: np.ndarray,
-                boxes: np.ndarray | None = None) -> dict[str, np.ndarray]:
-        """Masks of tracks to delete, by reason; duplicates are looked for when boxes (N, 7) x y z l w h
-        yaw are given."""
+                boxes: np.ndarray | None = None) -> np.ndarray:
+        """Per track, the index in EXPIRY_REASONS of the first reason to delete it, or -1 to keep it;
+        duplicates are looked for when boxes (N, 7) x y z l w h yaw are given."""
         c = self.config
-        tentative = table.status == _TENTATIVE
-        age_s = (stamp_ns - table.created_ns) / 1e9
-        silent_s = (stamp_ns - table.last_hit_ns) / 1e9
-        return {
-            "tentative_lost": tentative & ((table.misses >= c.tentative_max_misses) | (age_s > c.tentative_max_age_s)),
-            "coasted_out": ~tentative & (silent_s > c.max_coast_s),
-            "low_existence": table.existence < c.existence_delete,
-            "uncertain": position_std > c.max_position_std_m,
-            "duplicate": self.duplicates(table, boxes) if boxes is not None else np.zeros(len(table), dtype=bool),
-        }
+        reason = _expiry(table.status, table.misses, table.created_ns, table.last_hit_ns, table.existence, position_std,
+                         stamp_ns, c.tentative_max_misses, c.tentative_max_age_s, c.max_coast_s, c.existence_delete,
+                         c.max_position_std_m)
+        if boxes is not None:
+            reason[(reason < 0) & self.duplicates(table, boxes)] = EXPIRY_REASONS.index("duplicate")
+        return reason
 
     def _overlaps(self, a: np.ndarray, b: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Pairs (i in a, j in b, or j in a with i < j when b is None) whose 3D IoU exceeds duplicate_iou,
@@ -205,3 +190,84 @@ class TrackLifecycle:
         order = np.argsort(iou)                      # the largest overlap is written last
         owner[i[order]] = j[order]
         return owner
+
+
+@_jit
+def _observe(history, misses, existence, last_hit_ns, sensor_mask, visible, hits, pd, likelihood_ratio, bit, stamp_ns,
+             window_mask):
+    hit = np.zeros(len(history), dtype=np.bool_)
+    for row in hits:
+        hit[row] = True
+    for k in range(len(history)):
+        p = existence[k]
+        if hit[k]:
+            history[k] = ((history[k] << np.uint32(1)) | np.uint32(1)) & window_mask
+            misses[k] = 0
+            existence[k] = likelihood_ratio * p / (likelihood_ratio * p + 1.0 - p)
+            last_hit_ns[k] = stamp_ns
+            sensor_mask[k] |= bit
+        elif visible[k]:
+            history[k] = (history[k] << np.uint32(1)) & window_mask
+            misses[k] += 1
+            existence[k] = p * (1.0 - pd) / max(1.0 - p * pd, 1e-12)
+
+
+@_jit
+def _fuse_classes(class_probs, rows, classes, class_known, confidence, forgetting):
+    c = class_probs.shape[1]
+    other = (1.0 - confidence) / (c - 1)
+    posterior = np.empty(c)
+    for i in range(len(rows)):
+        if not class_known[i]:
+            continue
+        row = rows[i]
+        total = 0.0
+        for j in range(c):
+            posterior[j] = class_probs[row, j] * (confidence if j == classes[i] else other)
+            total += posterior[j]
+        for j in range(c):
+            class_probs[row, j] = (1.0 - forgetting) * (posterior[j] / total) + forgetting / c
+
+
+@_jit
+def _update_status(status, history, misses, confirm_hits):
+    for k in range(len(status)):
+        if status[k] == _TENTATIVE:
+            hits, h = 0, history[k]
+            while h:
+                hits += 1
+                h &= h - np.uint32(1)
+            if hits < confirm_hits:
+                continue
+        status[k] = _COASTING if misses[k] > 0 else _CONFIRMED
+
+
+@_jit
+def _expiry(status, misses, created_ns, last_hit_ns, existence, position_std, stamp_ns, tentative_max_misses,
+            tentative_max_age_s, max_coast_s, existence_delete, max_position_std_m):
+    reason = np.full(len(status), -1, dtype=np.int64)
+    for k in range(len(status)):
+        tentative = status[k] == _TENTATIVE
+        if tentative and (misses[k] >= tentative_max_misses or (stamp_ns - created_ns[k]) / 1e9 > tentative_max_age_s):
+            reason[k] = 0
+        elif not tentative and (stamp_ns - last_hit_ns[k]) / 1e9 > max_coast_s:
+            reason[k] = 1
+        elif existence[k] < existence_delete:
+            reason[k] = 2
+        elif position_std[k] > max_position_std_m:
+            reason[k] = 3
+    return reason
+
+
+def _load() -> None:
+    life, table = TrackLifecycle(ManagementConfig()), TrackTable.empty()
+    table.append(life.new(np.zeros(1, np.int64), np.zeros(1, np.int64), np.ones(1, bool), 0.5, np.ones((1, 3)),
+                          np.ones((1, 3)), 0, 0))
+    rows = np.zeros(1, np.int64)
+    life.observe(table, np.ones(1, bool), rows, 0.5, 2.0, 0, 0)
+    life.fuse_classes(table, rows, rows, np.ones(1, bool), 0.5)
+    life.update_status(table)
+    life.expired(table, 0, np.ones(1))
+
+
+_load()

@@ -17,8 +17,8 @@ not update a pedestrian beside it).
 """
 from __future__ import annotations
 
+import numba
 import numpy as np
-from scipy.spatial.distance import cdist
 
 from fusion.config.vehicle import RadarConfig
 from fusion.core.classes import ObjectClass
@@ -79,70 +79,38 @@ class RadarPolarModel(MeasurementModel):
 
     def _cluster_representatives(self, points: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """The row of the return nearest its cluster's mean, per cluster of returns linked by steps of
-        at most cluster_radius_m, clusters in the order of their first return. A scan leaves a few
-        unassigned returns (3 on average in the simulated drive), so a dense neighbour matrix and
-        label propagation beat building a k-d tree and a sparse graph per call."""
-        n = len(points)
-        near = cdist(points, points, "sqeuclidean") <= self.settings.cluster_radius_m**2
-        label = np.arange(n)     # each return points at a lower-or-equal return of its cluster
-        while True:
-            lowest = np.where(near, label[None, :], n).min(axis=1, initial=n)   # lowest label next to each
-            hooked = np.minimum(label, lowest)
-            np.minimum.at(hooked, label, lowest)     # and the return a label names takes it too
-            while not np.array_equal(jumped := hooked[hooked], hooked):
-                hooked = jumped                      # follow the pointers down to the cluster's first return
-            if np.array_equal(hooked, label):
-                break
-            label = hooked
-        first_of_cluster = label == np.arange(n)            # a cluster's label is its first return
-        label = (np.cumsum(first_of_cluster) - 1)[label]    # 0 .. count-1 in that order
-        count = int(np.count_nonzero(first_of_cluster))
-        members = np.bincount(label, minlength=count)
-        centre = np.column_stack([np.bincount(label, points[:, i], count) for i in range(2)]) / members[:, None]
-        gap = np.linalg.norm(points - centre[label], axis=1)
-        order = np.lexsort((gap, label))                 # by cluster, nearest to its mean first
-        first = order[np.diff(label[order], prepend=-1) != 0]
-        return rows[first]
+        at most cluster_radius_m, clusters in the order of their first return."""
+        return rows[_cluster_representatives(np.ascontiguousarray(points, dtype=float), self.settings.cluster_radius_m**2)]
 
-    def _geometry(self, motion: MotionModel, x: np.ndarray, pose: SensorPose):
+    def _polar(self, motion: MotionModel, x: np.ndarray, pose: SensorPose, sizes: np.ndarray,
+               derivatives: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """z (..., 3) of states (..., d) and, when asked, dz/d position and dz/d velocity (N, 3, 3)."""
         position, velocity = motion.position_velocity(x)
-        d = position - pose.translation
-        local = d @ pose.rotation                        # R^T d, row-wise
-        rng = np.maximum(np.linalg.norm(d, axis=-1), 1e-6)
-        relative = velocity - pose.velocity
-        return d, local, rng, relative
+        shape = position.shape
+        sizes = sizes if sizes.shape == shape else np.broadcast_to(sizes, shape)   # sigma points share a size
 
-    @staticmethod
-    def surface_offset(d: np.ndarray, yaw: np.ndarray, sizes: np.ndarray, rng: np.ndarray) -> np.ndarray:
-        """How far before the box centre the line of sight enters the box footprint: min(l/2 / |cos a|,
-        w/2 / |sin a|), a = the line of sight's angle to the box heading (at most half the range)."""
-        angle = np.arctan2(d[..., 1], d[..., 0]) - yaw
-        c, s = np.abs(np.cos(angle)), np.abs(np.sin(angle))
-        along = 0.5 * sizes[..., 0] / np.maximum(c, 1e-9)
-        across = 0.5 * sizes[..., 1] / np.maximum(s, 1e-9)
-        return np.minimum(np.minimum(along, across), 0.5 * rng)
+        def rows(a: np.ndarray, width: int) -> np.ndarray:
+            return np.ascontiguousarray(a, dtype=float).reshape(-1, width) if width else np.ascontiguousarray(a, dtype=float).reshape(-1)
+
+        z, by_position, by_velocity = _polar_measurement(
+            rows(position, 3), rows(velocity, 3), rows(x[..., motion.yaw_index], 0), rows(sizes, 3),
+            np.array(pose.rotation), np.array(pose.translation), np.array(pose.velocity), derivatives)
+        return z.reshape(shape), by_position, by_velocity
 
     def predict(self, motion: MotionModel, x: np.ndarray, pose: SensorPose, sizes: np.ndarray) -> np.ndarray:
-        d, local, rng, relative = self._geometry(motion, x, pose)
-        front = rng - self.surface_offset(d, x[..., motion.yaw_index], sizes, rng)
-        return np.stack([front, np.arctan2(local[..., 1], local[..., 0]), np.sum(d * relative, axis=-1) / rng], axis=-1)
+        return self._polar(motion, x, pose, sizes, False)[0]
 
     def jacobian(self, motion: MotionModel, x: np.ndarray, pose: SensorPose, sizes: np.ndarray) -> np.ndarray:
         """The surface offset is taken as locally constant (its derivatives are left out)."""
-        d, local, rng, relative = self._geometry(motion, x, pose)
+        _, by_position, by_velocity = self._polar(motion, x, pose, sizes, True)
         jp, jv = motion.position_velocity_jacobian(x)
-        u = d / rng[:, None]
-        rate = np.sum(u * relative, axis=-1)
-        planar2 = np.maximum(local[:, 0] ** 2 + local[:, 1] ** 2, 1e-12)
-        R = pose.rotation
-        d_az = (local[:, 0, None] * R[:, 1] - local[:, 1, None] * R[:, 0]) / planar2[:, None]
-        by_position = np.stack([u, d_az, (relative - rate[:, None] * u) / rng[:, None]], axis=1)   # (N, 3, 3)
-        by_velocity = np.zeros_like(by_position)
-        by_velocity[:, 2] = u
         return by_position @ jp + by_velocity @ jv
 
     def visible(self, motion: MotionModel, x: np.ndarray, sizes: np.ndarray, pose: SensorPose) -> np.ndarray:
-        _, local, rng, _ = self._geometry(motion, x, pose)
+        position = motion.position_velocity(x)[0]
+        d = position - pose.translation
+        local = d @ pose.rotation                        # R^T d, row-wise
+        rng = np.sqrt(np.einsum("ij,ij->i", d, d))
         azimuth = np.arctan2(local[:, 1], local[:, 0])
         s = self.sensor
         return (np.abs(azimuth) <= np.radians(s.fov_azimuth_deg) / 2) & (rng >= s.min_range_m) & (rng <= s.max_range_m)
@@ -174,3 +142,91 @@ class RadarPolarModel(MeasurementModel):
             yaw=np.arctan2(direction[:, 1], direction[:, 0]), yaw_var=np.full(len(rows), np.pi**2 / 3),
             velocity=pose.velocity + rr[:, None] * direction,
         )
+
+
+@numba.njit(cache=True, nogil=True)
+def _polar_measurement(position, velocity, yaw, sizes, rotation, translation, sensor_velocity, derivatives):
+    """Range, azimuth and range rate of N boxes (centre, velocity, yaw, size) seen from the sensor;
+    with `derivatives`, their partial derivatives by position and by velocity (N, 3, 3). The range is
+    to where the line of sight enters the box footprint, min(l/2 / |cos a|, w/2 / |sin a|) before the
+    centre (a = the line of sight's angle to the box heading; at most half the range), an offset the
+    derivatives hold constant."""
+    n = len(position)
+    z = np.empty((n, 3))
+    by_position = np.zeros((n if derivatives else 0, 3, 3))
+    by_velocity = np.zeros((n if derivatives else 0, 3, 3))
+    for k in range(n):
+        d0 = position[k, 0] - translation[0]
+        d1 = position[k, 1] - translation[1]
+        d2 = position[k, 2] - translation[2]
+        l0 = d0 * rotation[0, 0] + d1 * rotation[1, 0] + d2 * rotation[2, 0]
+        l1 = d0 * rotation[0, 1] + d1 * rotation[1, 1] + d2 * rotation[2, 1]
+        rng = max(np.sqrt(d0 * d0 + d1 * d1 + d2 * d2), 1e-6)
+        r0 = velocity[k, 0] - sensor_velocity[0]
+        r1 = velocity[k, 1] - sensor_velocity[1]
+        r2 = velocity[k, 2] - sensor_velocity[2]
+        angle = np.arctan2(d1, d0) - yaw[k]
+        along = 0.5 * sizes[k, 0] / max(abs(np.cos(angle)), 1e-9)
+        across = 0.5 * sizes[k, 1] / max(abs(np.sin(angle)), 1e-9)
+        rate = (d0 * r0 + d1 * r1 + d2 * r2) / rng
+        z[k, 0] = rng - min(along, across, 0.5 * rng)
+        z[k, 1] = np.arctan2(l1, l0)
+        z[k, 2] = rate
+        if derivatives:
+            u = (d0 / rng, d1 / rng, d2 / rng)
+            relative = (r0, r1, r2)
+            planar2 = max(l0 * l0 + l1 * l1, 1e-12)
+            for j in range(3):
+                by_position[k, 0, j] = u[j]
+                by_position[k, 1, j] = (l0 * rotation[j, 1] - l1 * rotation[j, 0]) / planar2
+                by_position[k, 2, j] = (relative[j] - rate * u[j]) / rng
+                by_velocity[k, 2, j] = u[j]
+    return z, by_position, by_velocity
+
+
+@numba.njit(cache=True, nogil=True)
+def _cluster_representatives(points, radius2):
+    """Indices of the representatives (see RadarPolarModel._cluster_representatives) of a scan's few
+    unassigned returns: single-linkage clusters by union-find over all pairs, ties to the lower index."""
+    n = len(points)
+    parent = np.arange(n)
+    for i in range(n):
+        for j in range(i + 1, n):
+            if (points[i, 0] - points[j, 0]) ** 2 + (points[i, 1] - points[j, 1]) ** 2 <= radius2:
+                a, b = i, j
+                while parent[a] != a:
+                    a = parent[a]
+                while parent[b] != b:
+                    b = parent[b]
+                if a != b:
+                    parent[max(a, b)] = min(a, b)    # a cluster's root is its first return
+    root = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        r = i
+        while parent[r] != r:
+            r = parent[r]
+        root[i] = r
+    centre = np.zeros((n, 2))
+    members = np.zeros(n)
+    for i in range(n):
+        centre[root[i], 0] += points[i, 0]
+        centre[root[i], 1] += points[i, 1]
+        members[root[i]] += 1.0
+    best = np.full(n, -1, dtype=np.int64)
+    best_gap = np.full(n, np.inf)
+    for i in range(n):
+        r = root[i]
+        gap = np.sqrt((points[i, 0] - centre[r, 0] / members[r]) ** 2 + (points[i, 1] - centre[r, 1] / members[r]) ** 2)
+        if gap < best_gap[r]:
+            best_gap[r], best[r] = gap, i
+    out = np.empty(n, dtype=np.int64)
+    count = 0
+    for i in range(n):
+        if root[i] == i:
+            out[count] = best[i]
+            count += 1
+    return out[:count]
+
+
+_cluster_representatives(np.zeros((2, 2)), 1.0)   # load the compiled kernels at import (see fusion.tracking.kernels)
+_polar_measurement(np.zeros((1, 3)), np.zeros((1, 3)), np.zeros(1), np.ones((1, 3)), np.eye(3), np.zeros(3), np.zeros(3), True)

@@ -7,7 +7,7 @@ import pytest
 from fusion.core.classes import NUM_CLASSES, ObjectClass
 from fusion.core.objects import TrackStatus
 from fusion.tracking.config import ManagementConfig
-from fusion.tracking.tracks import TrackLifecycle, TrackTable
+from fusion.tracking.tracks import EXPIRY_REASONS, TrackLifecycle, TrackTable
 
 NS = 1_000_000_000
 
@@ -63,9 +63,14 @@ def test_deletion_reasons():
     table.last_hit_ns[1] = -2 * NS
     table.existence[2] = 0.05
     boxes = np.array([[0.0, 0, 0, 4, 2, 1.5, 0], [20, 0, 0, 4, 2, 1.5, 0], [40, 0, 0, 4, 2, 1.5, 0], [60, 0, 0, 4, 2, 1.5, 0]])
-    expired = life.expired(table, 0, np.array([1.0, 1.0, 1.0, 6.0]), boxes)
-    assert {k: np.flatnonzero(v).tolist() for k, v in expired.items()} == {
-        "tentative_lost": [0], "coasted_out": [1], "low_existence": [2], "uncertain": [3], "duplicate": []}
+    reason = life.expired(table, 0, np.array([1.0, 1.0, 1.0, 6.0]), boxes)
+    assert [EXPIRY_REASONS[r] for r in reason] == ["tentative_lost", "coasted_out", "low_existence", "uncertain"]
+    boxes[3, :2] = boxes[2, :2] + 0.1           # the younger of two overlapping tracks, already uncertain
+    table.created_ns[3] = 1
+    assert life.expired(table, 0, np.array([1.0, 1.0, 1.0, 6.0]), boxes).tolist() == [0, 1, 2, 3]
+    table.existence[2] = 0.5                    # the older is kept, the younger is a duplicate
+    position_std = np.ones(4)
+    assert life.expired(table, 0, position_std, boxes).tolist() == [0, 1, -1, EXPIRY_REASONS.index("duplicate")]
 
 
 def test_the_younger_of_two_overlapping_tracks_is_a_duplicate():

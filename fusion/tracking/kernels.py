@@ -1,0 +1,204 @@
+"""Compiled (numba) loops over the small matrices of a tracking cycle.
+
+A cycle works on a few dozen tracks with 4x4 to 10x10 state covariances and 2x2 to 4x4 innovation
+covariances: numpy's batched calls spend more on dispatch than on arithmetic there, a dozen calls per
+formula. Each kernel here does one formula for every row in one compiled pass. numba caches the
+machine code on disk, so only the first use on a machine compiles; importing this module loads the
+kernels for C-contiguous float arrays (what the tracker passes), so that no tracking cycle waits for
+that.
+"""
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+_jit = numba.njit(cache=True, nogil=True)
+
+
+@_jit
+def _solve_into(A: np.ndarray, b: np.ndarray, out: np.ndarray) -> bool:
+    """out = A^-1 b for one small square A and b (m, n) by Gaussian elimination with partial pivoting;
+    False when A is singular (out is then undefined)."""
+    m, n = b.shape
+    a = A.copy()
+    x = b.copy()
+    for col in range(m):
+        pivot = col
+        for r in range(col + 1, m):
+            if abs(a[r, col]) > abs(a[pivot, col]):
+                pivot = r
+        if a[pivot, col] == 0.0 or not np.isfinite(a[pivot, col]):
+            return False
+        if pivot != col:
+            for c in range(m):
+                a[col, c], a[pivot, c] = a[pivot, c], a[col, c]
+            for c in range(n):
+                x[col, c], x[pivot, c] = x[pivot, c], x[col, c]
+        for r in range(col + 1, m):
+            f = a[r, col] / a[col, col]
+            if f != 0.0:
+                for c in range(col, m):
+                    a[r, c] -= f * a[col, c]
+                for c in range(n):
+                    x[r, c] -= f * x[col, c]
+    for col in range(m - 1, -1, -1):
+        for c in range(n):
+            s = x[col, c]
+            for k in range(col + 1, m):
+                s -= a[col, k] * out[k, c]
+            out[col, c] = s / a[col, col]
+    return True
+
+
+@_jit
+def mahalanobis2(residual: np.ndarray, S: np.ndarray) -> np.ndarray:
+    """r^T S^-1 r (K,) of residuals (K, m) under covariances (K, m, m); inf where S is singular."""
+    k, m = residual.shape
+    out = np.empty(k)
+    column = np.empty((m, 1))
+    solved = np.empty((m, 1))
+    for i in range(k):
+        column[:, 0] = residual[i]
+        if not _solve_into(S[i], column, solved):
+            out[i] = np.inf
+            continue
+        s = 0.0
+        for a in range(m):
+            s += residual[i, a] * solved[a, 0]
+        out[i] = s
+    return out
+
+
+@_jit
+def _gain(cross: np.ndarray, S: np.ndarray) -> np.ndarray:
+    """K = cross S^-1 (d, m) for one track, through S^T K^T = cross^T (S symmetric up to rounding);
+    NaN where S is singular (the caller's finiteness check drops the track)."""
+    d, m = cross.shape
+    kt = np.empty((m, d))
+    if not _solve_into(S.T.copy(), cross.T.copy(), kt):
+        kt[:] = np.nan
+    return kt.T.copy()
+
+
+@_jit
+def joseph_update(x: np.ndarray, P: np.ndarray, y: np.ndarray, S: np.ndarray, cross: np.ndarray, H: np.ndarray,
+                  R: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Kalman update of K rows with a measurement Jacobian: x + K y and the Joseph form
+    (I - K H) P (I - K H)^T + K R K^T, with K = cross S^-1 (angles are left unwrapped)."""
+    n, d = x.shape
+    m = y.shape[1]
+    x_new = np.empty((n, d))
+    P_new = np.empty((n, d, d))
+    A = np.empty((d, d))
+    AP = np.empty((d, d))
+    KR = np.empty((d, m))
+    for i in range(n):
+        K = _gain(cross[i], S[i])
+        for a in range(d):
+            s = x[i, a]
+            for b in range(m):
+                s += K[a, b] * y[i, b]
+            x_new[i, a] = s
+            for b in range(d):
+                s = 1.0 if a == b else 0.0
+                for c in range(m):
+                    s -= K[a, c] * H[i, c, b]
+                A[a, b] = s
+            for b in range(m):
+                s = 0.0
+                for c in range(m):
+                    s += K[a, c] * R[i, c, b]
+                KR[a, b] = s
+        for a in range(d):
+            for b in range(d):
+                s = 0.0
+                for c in range(d):
+                    s += A[a, c] * P[i, c, b]
+                AP[a, b] = s
+        for a in range(d):
+            for b in range(d):
+                s = 0.0
+                for c in range(d):
+                    s += AP[a, c] * A[b, c]
+                for c in range(m):
+                    s += KR[a, c] * K[b, c]
+                P_new[i, a, b] = s
+    return x_new, P_new
+
+
+@_jit
+def sigma_point_update(x: np.ndarray, P: np.ndarray, y: np.ndarray, S: np.ndarray,
+                       cross: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Kalman update of K rows without a Jacobian (unscented): x + K y and P - K S K^T."""
+    n, d = x.shape
+    m = y.shape[1]
+    x_new = np.empty((n, d))
+    P_new = np.empty((n, d, d))
+    KS = np.empty((d, m))
+    for i in range(n):
+        K = _gain(cross[i], S[i])
+        for a in range(d):
+            s = x[i, a]
+            for b in range(m):
+                s += K[a, b] * y[i, b]
+            x_new[i, a] = s
+            for b in range(m):
+                s = 0.0
+                for c in range(m):
+                    s += K[a, c] * S[i, c, b]
+                KS[a, b] = s
+        for a in range(d):
+            for b in range(d):
+                s = P[i, a, b]
+                for c in range(m):
+                    s -= KS[a, c] * K[b, c]
+                P_new[i, a, b] = s
+    return x_new, P_new
+
+
+@_jit
+def symmetrized_definite(P: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(P + P^T) / 2, and per row whether it is finite and whether it is positive definite (a
+    Cholesky factorisation succeeds)."""
+    n, d, _ = P.shape
+    out = np.empty((n, d, d))
+    finite = np.ones(n, dtype=np.bool_)
+    definite = np.ones(n, dtype=np.bool_)
+    L = np.empty((d, d))
+    for i in range(n):
+        for a in range(d):
+            for b in range(d):
+                v = 0.5 * (P[i, a, b] + P[i, b, a])
+                out[i, a, b] = v
+                if not np.isfinite(v):
+                    finite[i] = False
+        if not finite[i]:
+            definite[i] = False
+            continue
+        for a in range(d):
+            for b in range(a + 1):
+                s = out[i, a, b]
+                for c in range(b):
+                    s -= L[a, c] * L[b, c]
+                if a == b:
+                    if s <= 0.0:
+                        definite[i] = False
+                        break
+                    L[a, a] = np.sqrt(s)
+                else:
+                    L[a, b] = s / L[b, b]
+            if not definite[i]:
+                break
+    return out, finite, definite
+
+
+def _load() -> None:
+    x, P, y, S = np.zeros((1, 2)), np.eye(2)[None], np.zeros((1, 1)), np.ones((1, 1, 1))
+    cross, H = np.zeros((1, 2, 1)), np.zeros((1, 1, 2))
+    joseph_update(x, P, y, S, cross, H, S)
+    sigma_point_update(x, P, y, S, cross)
+    mahalanobis2(y, S)
+    symmetrized_definite(P)
+
+
+_load()
