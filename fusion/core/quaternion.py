@@ -6,6 +6,8 @@ against scipy.spatial.transform.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from fusion.core.errors import InputError
@@ -30,8 +32,9 @@ def _product(ax, ay, az, aw, bx, by, bz, bw):
 
 
 def _single(*arrays: np.ndarray) -> bool:
-    """One quaternion / vector each: then plain floats (same IEEE arithmetic, same results) skip
-    numpy's per-operation overhead, which dominates the single transforms of tf lookups."""
+    """One quaternion / vector each: then plain floats (the same IEEE arithmetic; the math module's
+    sine and arccosine may differ from numpy's in the last bit) skip numpy's per-operation overhead,
+    which dominates the single transforms of tf lookups."""
     return all(a.ndim == 1 for a in arrays)
 
 
@@ -169,6 +172,15 @@ def slerp(q0: np.ndarray, q1: np.ndarray, fraction: float | np.ndarray) -> np.nd
 def slerp_unit(q0: np.ndarray, q1: np.ndarray, fraction: float | np.ndarray) -> np.ndarray:
     """slerp of quaternions already of unit length, not renormalised (unit up to rounding): for
     callers that hold unit quaternions and renormalise anyway (Transform.interpolate)."""
+    q0, q1 = np.asarray(q0, dtype=float), np.asarray(q1, dtype=float)
+    if _single(q0, q1) and np.ndim(fraction) == 0:
+        a, b, f = q0.tolist(), q1.tolist(), float(fraction)
+        dot = a[0] * b[0] + a[1] * b[1] + a[2] * b[2] + a[3] * b[3]
+        theta = math.acos(min(abs(dot), 1.0))
+        sin_theta = math.sin(theta)
+        w0, w1 = (1.0 - f, f) if sin_theta < 1e-9 else (math.sin((1.0 - f) * theta) / sin_theta, math.sin(f * theta) / sin_theta)
+        w1 = -w1 if dot < 0.0 else w1       # the shorter arc
+        return np.array([w0 * p + w1 * q for p, q in zip(a, b)])
     dot = np.sum(q0 * q1, axis=-1, keepdims=True)
     q1 = np.where(dot < 0.0, -q1, q1)
     dot = np.abs(dot)

@@ -17,8 +17,9 @@ import copy
 import numpy as np
 
 from fusion.tracking.config import FilterConfig
-from fusion.tracking.filters import (MeasurementPrediction, SigmaPoints, covariance_suspects, ekf_measurement,
-                                     ekf_predict, ensure_positive_definite, kalman_update, ukf_measurement, ukf_predict)
+from fusion.tracking.filters import (MeasurementPrediction, SigmaPoints, ekf_measurement, ekf_predict,
+                                     ensure_positive_definite, kalman_update, ukf_measurement, ukf_predict)
+from fusion.tracking.kernels import covariance_suspects, nonfinite_rows
 from fusion.tracking.measurement import MeasurementModel, SensorPose
 from fusion.tracking.motion import MotionModel, imm_transition_matrix
 
@@ -97,7 +98,7 @@ class BatchedEngine:
             self.P, bad = self._checked(self.P)
             failed |= bad
             self.x, self.P = self._predict(self.motion, self.x, self.P, dt)
-        return failed | ~np.all(np.isfinite(self.x), axis=1)
+        return failed | nonfinite_rows(self.x)
 
     def measurement_prediction(self, model: MeasurementModel, pose: SensorPose, rows: np.ndarray,
                                sizes: np.ndarray) -> MeasurementPrediction:
@@ -108,7 +109,7 @@ class BatchedEngine:
         x, P, _ = kalman_update(self.motion, model, self.x[rows], self.P[rows], z, R, pred)
         P, failed = self._checked(P)
         self.x[rows], self.P[rows] = x, P
-        return failed | ~np.all(np.isfinite(x), axis=1)
+        return failed | nonfinite_rows(x)
 
     def estimate(self) -> tuple[np.ndarray, np.ndarray]:
         return self.x, self.P
@@ -178,7 +179,7 @@ class ImmEngine(BatchedEngine):
             failed |= bad
         self.mu = cbar
         self._combine(slice(None))
-        return failed | ~np.all(np.isfinite(self.x), axis=1)
+        return failed | nonfinite_rows(self.x)
 
     def update(self, rows: np.ndarray, z: np.ndarray, R: np.ndarray, model: MeasurementModel, pose: SensorPose,
                pred: MeasurementPrediction, sizes: np.ndarray) -> np.ndarray:
@@ -190,7 +191,7 @@ class ImmEngine(BatchedEngine):
                                                likelihood=True)
             P, bad = self._checked(P)
             self.xm[rows, j], self.Pm[rows, j] = x, P
-            failed |= bad | ~np.all(np.isfinite(x), axis=1)
+            failed |= bad | nonfinite_rows(x)
         loglik = np.where(np.isfinite(loglik), loglik, -1e300)
         weights = self.mu[rows] * np.exp(loglik - loglik.max(axis=1, keepdims=True))
         self.mu[rows] = weights / weights.sum(axis=1, keepdims=True)

@@ -50,16 +50,6 @@ def ensure_positive_definite(P: np.ndarray, floor: float = 1e-9) -> tuple[np.nda
     return P, repaired, ~finite
 
 
-def covariance_suspects(P: np.ndarray) -> np.ndarray:
-    """A cheap screen (N,): covariances with a non-finite entry or a non-positive variance (the common
-    all-clear is two whole-array tests)."""
-    diagonal = np.diagonal(P, axis1=-2, axis2=-1)
-    finite = np.isfinite(P)
-    if finite.all() and (diagonal > 0.0).all():
-        return np.zeros(P.shape[:-2], dtype=bool)
-    return ~finite.all(axis=(-2, -1)) | np.any(diagonal <= 0.0, axis=-1)
-
-
 class SigmaPoints:
     """Scaled sigma points (van der Merwe): 2n + 1 points with mean weights Wm and covariance weights Wc."""
 
@@ -86,8 +76,7 @@ class SigmaPoints:
 
 
 def ekf_predict(motion: MotionModel, x: np.ndarray, P: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
-    F = motion.jacobian(x, dt)
-    Q = motion.noise(x, dt)
+    F, Q = motion.linearized(x, dt)
     return motion.transition(x, dt), F @ P @ transpose(F) + Q
 
 

@@ -10,10 +10,10 @@ object may have moved that far). A confirmed seed is used up, so one object star
 """
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from fusion.tracking.config import SensorTracking
-from fusion.tracking.geometry import near_pairs
 
 
 class TwoPointInitiation:
@@ -33,17 +33,39 @@ class TwoPointInitiation:
         """Mask over `points` (K, 2), the tracking-frame positions of unassigned detections at stamp_ns:
         those confirming a seed (they start tracks). The others become seeds; seeds older than the
         window and the confirmed ones are dropped."""
-        kept = self.stamps >= stamp_ns - self.window_ns
-        seeds, stamps = self.points[kept], self.stamps[kept]
-        confirmed = np.zeros(len(points), dtype=bool)
-        used = np.zeros(len(seeds), dtype=bool)
-        earlier = stamps < stamp_ns
-        if earlier.any() and len(points):
-            reach = self.radius + self.speed * (stamp_ns - stamps) * 1e-9
-            i, j, distance = near_pairs(points, seeds, float(reach[earlier].max()))
-            within = (distance <= reach[j]) & earlier[j]
-            confirmed[i[within]] = True
-            used[j[within]] = True
-        self.points = np.concatenate([seeds[~used], points[~confirmed]])
-        self.stamps = np.concatenate([stamps[~used], np.full(int((~confirmed).sum()), stamp_ns, dtype=np.int64)])
+        confirmed, self.points, self.stamps = _confirm(self.points, self.stamps, np.ascontiguousarray(points, dtype=float),
+                                                       stamp_ns, self.window_ns, self.radius, self.speed)
         return confirmed
+
+
+@numba.njit(cache=True, nogil=True)
+def _confirm(seeds, stamps, points, stamp_ns, window_ns, radius, speed):
+    """(confirmed mask over points, the seeds kept, their stamps): seeds of an earlier stamp within
+    the window confirm every point within radius + speed x elapsed; a confirming seed is used up."""
+    n, m = len(points), len(seeds)
+    confirmed = np.zeros(n, dtype=np.bool_)
+    keep = np.zeros(m, dtype=np.bool_)
+    for j in range(m):
+        keep[j] = stamps[j] >= stamp_ns - window_ns
+        if keep[j] and stamps[j] < stamp_ns:
+            reach = radius + speed * (stamp_ns - stamps[j]) * 1e-9
+            for i in range(n):
+                if np.sqrt((points[i, 0] - seeds[j, 0]) ** 2 + (points[i, 1] - seeds[j, 1]) ** 2) <= reach:
+                    confirmed[i] = True
+                    keep[j] = False
+    count = keep.sum() + n - confirmed.sum()
+    kept_points = np.empty((count, 2))
+    kept_stamps = np.empty(count, dtype=np.int64)
+    k = 0
+    for j in range(m):
+        if keep[j]:
+            kept_points[k], kept_stamps[k] = seeds[j], stamps[j]
+            k += 1
+    for i in range(n):
+        if not confirmed[i]:
+            kept_points[k], kept_stamps[k] = points[i], stamp_ns
+            k += 1
+    return confirmed, kept_points, kept_stamps
+
+
+_confirm(np.zeros((1, 2)), np.zeros(1, dtype=np.int64), np.zeros((1, 2)), 1, 1, 1.0, 1.0)   # load at import

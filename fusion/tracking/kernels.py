@@ -192,6 +192,33 @@ def symmetrized_definite(P: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
     return out, finite, definite
 
 
+@_jit
+def covariance_suspects(P: np.ndarray) -> np.ndarray:
+    """A cheap screen (N,): covariances (N, d, d) with a non-finite entry or a non-positive variance."""
+    n, d, _ = P.shape
+    suspect = np.zeros(n, dtype=np.bool_)
+    for i in range(n):
+        for a in range(d):
+            if not P[i, a, a] > 0.0:
+                suspect[i] = True
+            for b in range(d):
+                if not np.isfinite(P[i, a, b]):
+                    suspect[i] = True
+    return suspect
+
+
+@_jit
+def nonfinite_rows(x: np.ndarray) -> np.ndarray:
+    """Rows (N,) of x (N, d) with a non-finite entry."""
+    n, d = x.shape
+    bad = np.zeros(n, dtype=np.bool_)
+    for i in range(n):
+        for a in range(d):
+            if not np.isfinite(x[i, a]):
+                bad[i] = True
+    return bad
+
+
 def _load() -> None:
     x, P, y, S = np.zeros((1, 2)), np.eye(2)[None], np.zeros((1, 1)), np.ones((1, 1, 1))
     cross, H = np.zeros((1, 2, 1)), np.zeros((1, 1, 2))
@@ -199,6 +226,8 @@ def _load() -> None:
     sigma_point_update(x, P, y, S, cross)
     mahalanobis2(y, S)
     symmetrized_definite(P)
+    covariance_suspects(P)
+    nonfinite_rows(x)
 
 
 _load()

@@ -96,6 +96,11 @@ class MotionModel(ABC):
     def noise(self, x: np.ndarray, dt: float) -> np.ndarray:
         """Process noise Q(x, dt) (..., d, d)."""
 
+    def linearized(self, x: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
+        """F and Q for an EKF prediction: (..., d, d) each, or one (d, d) each that every state shares
+        (linear models), which matmul broadcasts."""
+        return self.jacobian(x, dt), self.noise(x, dt)
+
     # --- what measurements see --------------------------------------------------------------------
     @abstractmethod
     def position_velocity(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -103,7 +108,8 @@ class MotionModel(ABC):
 
     @abstractmethod
     def position_velocity_jacobian(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """d position / dx and d velocity / dx, each (N, 3, d)."""
+        """d position / dx and d velocity / dx, each (N, 3, d), or (3, d) each when every state shares
+        them (linear models; matmul and assignment broadcast them)."""
 
     def acceleration(self, x: np.ndarray) -> np.ndarray:
         return np.zeros(x.shape[:-1] + (3,))
@@ -208,6 +214,9 @@ class LinearMotion(MotionModel):
     def jacobian(self, x: np.ndarray, dt: float) -> np.ndarray:
         return np.broadcast_to(self._matrices(dt)[0], x.shape[:-1] + (self.dim, self.dim))
 
+    def linearized(self, x: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
+        return self._matrices(dt)
+
     def noise(self, x: np.ndarray, dt: float) -> np.ndarray:
         return np.broadcast_to(self._matrices(dt)[1], x.shape[:-1] + (self.dim, self.dim))
 
@@ -219,9 +228,7 @@ class LinearMotion(MotionModel):
         return x[..., 0:3], x[..., 3:6] if self._has_velocity else np.zeros(x.shape[:-1] + (3,))
 
     def position_velocity_jacobian(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        jp, jv = self._jacobians[:2]
-        shape = x.shape[:-1] + (3, self.dim)
-        return np.broadcast_to(jp, shape), np.broadcast_to(jv, shape)
+        return self._jacobians[:2]   # constant: (3, d) each, broadcast over the tracks
 
     def output_jacobians(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return self._jacobians[2:]   # constant: (4, d) each, broadcast over the tracks

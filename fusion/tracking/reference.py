@@ -24,7 +24,8 @@ from filterpy.kalman import (ExtendedKalmanFilter, IMMEstimator, KalmanFilter, M
                              UnscentedKalmanFilter, unscented_transform)
 
 from fusion.tracking.config import FilterConfig
-from fusion.tracking.filters import MeasurementPrediction, covariance_suspects, ensure_positive_definite
+from fusion.tracking.filters import MeasurementPrediction, ensure_positive_definite
+from fusion.tracking.kernels import covariance_suspects
 from fusion.tracking.measurement import MeasurementModel, SensorPose
 from fusion.tracking.motion import MotionModel, imm_transition_matrix
 

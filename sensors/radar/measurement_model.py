@@ -60,22 +60,16 @@ class RadarPolarModel(MeasurementModel):
         scores = np.ones(len(batch))
         keep, dropped = usable_rows(self.settings.min_score, scores, batch.range, batch.azimuth, batch.elevation,
                                     batch.range_rate)
-        rng, az, rr = batch.range[keep], batch.azimuth[keep], batch.range_rate[keep]
-        extent2 = self.settings.extent_std_m**2
-        R = np.zeros((len(rng), 3, 3))
-        R[:, 0, 0] = self.sensor.range_std_m**2 + extent2
-        R[:, 1, 1] = np.radians(self.sensor.azimuth_std_deg) ** 2 + extent2 / np.maximum(rng, 1.0) ** 2
         # a return off the centre sees the relative velocity along a line of sight turned by about
         # extent / range: up to (|sensor velocity| + an object's speed) times that angle
-        speed = np.linalg.norm(pose.velocity) + self.settings.object_speed_mps
-        R[:, 2, 2] = self.sensor.range_rate_std_mps**2 + (speed * self.settings.extent_std_m / np.maximum(rng, 1.0)) ** 2
-        local = batch.to_cartesian()[keep]
-        points = pose.transform.apply(local)
-        return Detections(
-            z=np.column_stack([rng, az, rr]), R=R,
-            classes=self.classify(batch.rcs[keep]), scores=scores[keep],
-            points=points[:, :2], geometry=points[:, :2], dropped=dropped,
-        )
+        velocity = pose.velocity
+        speed = float(np.sqrt(velocity @ velocity)) + self.settings.object_speed_mps
+        sensor, extent = self.sensor, self.settings.extent_std_m
+        z, R, points = _returns(batch.range[keep], batch.azimuth[keep], batch.elevation[keep], batch.range_rate[keep],
+                                np.array(pose.rotation), np.array(pose.translation), sensor.range_std_m**2 + extent**2,
+                                np.radians(sensor.azimuth_std_deg) ** 2, sensor.range_rate_std_mps**2, extent, speed)
+        return Detections(z=z, R=R, classes=self.classify(batch.rcs[keep]), scores=scores[keep], points=points,
+                          geometry=points, dropped=dropped)
 
     def _cluster_representatives(self, points: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """The row of the return nearest its cluster's mean, per cluster of returns linked by steps of
@@ -185,6 +179,27 @@ def _polar_measurement(position, velocity, yaw, sizes, rotation, translation, se
 
 
 @numba.njit(cache=True, nogil=True)
+def _returns(rng, azimuth, elevation, range_rate, rotation, translation, range_var, azimuth_var, rate_var, extent, speed):
+    """z = range, azimuth, range rate (n, 3), its noise R (n, 3, 3) (see RadarPolarModel.detections)
+    and the returns' ground-plane positions in the tracking frame (n, 2)."""
+    n = len(rng)
+    z = np.empty((n, 3))
+    R = np.zeros((n, 3, 3))
+    points = np.empty((n, 2))
+    for k in range(n):
+        z[k, 0], z[k, 1], z[k, 2] = rng[k], azimuth[k], range_rate[k]
+        far = max(rng[k], 1.0)
+        R[k, 0, 0] = range_var
+        R[k, 1, 1] = azimuth_var + extent**2 / far**2
+        R[k, 2, 2] = rate_var + (speed * extent / far) ** 2
+        ce = np.cos(elevation[k])
+        local = (rng[k] * ce * np.cos(azimuth[k]), rng[k] * ce * np.sin(azimuth[k]), rng[k] * np.sin(elevation[k]))
+        for a in range(2):
+            points[k, a] = rotation[a, 0] * local[0] + rotation[a, 1] * local[1] + rotation[a, 2] * local[2] + translation[a]
+    return z, R, points
+
+
+@numba.njit(cache=True, nogil=True)
 def _cluster_representatives(points, radius2):
     """Indices of the representatives (see RadarPolarModel._cluster_representatives) of a scan's few
     unassigned returns: single-linkage clusters by union-find over all pairs, ties to the lower index."""
@@ -228,5 +243,7 @@ def _cluster_representatives(points, radius2):
     return out[:count]
 
 
-_cluster_representatives(np.zeros((2, 2)), 1.0)   # load the compiled kernels at import (see fusion.tracking.kernels)
+# load the compiled kernels at import (see fusion.tracking.kernels)
+_returns(np.ones(1), np.zeros(1), np.zeros(1), np.zeros(1), np.eye(3), np.zeros(3), 1.0, 1.0, 1.0, 1.0, 1.0)
+_cluster_representatives(np.zeros((2, 2)), 1.0)
 _polar_measurement(np.zeros((1, 3)), np.zeros((1, 3)), np.zeros(1), np.ones((1, 3)), np.eye(3), np.zeros(3), np.zeros(3), True)

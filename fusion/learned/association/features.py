@@ -37,7 +37,7 @@ def track_features(tracker: MultiObjectTracker) -> np.ndarray:
     tracks = tracker.tracks
     x, P = tracker.engine.estimate()
     _, velocity = tracker.motion.position_velocity(x)
-    jp, jv = tracker.motion.position_velocity_jacobian(x)
+    jp, jv = (np.broadcast_to(j, (len(x),) + j.shape[-2:]) for j in tracker.motion.position_velocity_jacobian(x))
     position_var = np.einsum("nij,njk,nik->n", jp[:, :2], P, jp[:, :2])
     velocity_var = np.einsum("nij,njk,nik->n", jv[:, :2], P, jv[:, :2])
     now = tracker.time_ns if tracker.time_ns is not None else 0
