@@ -60,28 +60,6 @@ class TrackTable:
         return np.argmax(self.class_probs, axis=1)
 
 
-def _aabb_overlap(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Overlap area of the axis-aligned bounding boxes of footprints of boxes a[k], b[k] (x y z l w h yaw)."""
-    def half_extents(boxes: np.ndarray) -> np.ndarray:
-        c, s = np.abs(np.cos(boxes[:, 6])), np.abs(np.sin(boxes[:, 6]))
-        return 0.5 * np.column_stack([boxes[:, 3] * c + boxes[:, 4] * s, boxes[:, 3] * s + boxes[:, 4] * c])
-
-    ha, hb = half_extents(a), half_extents(b)
-    span = np.clip(np.minimum(a[:, :2] + ha, b[:, :2] + hb) - np.maximum(a[:, :2] - ha, b[:, :2] - hb), 0.0, None)
-    return span[:, 0] * span[:, 1]
-
-
-def _lens_area(d: np.ndarray, r1: np.ndarray, r2: np.ndarray) -> np.ndarray:
-    """Area of the intersection of two discs with radii r1, r2 whose centres are d apart."""
-    small, large = np.minimum(r1, r2), np.maximum(r1, r2)
-    dd = np.maximum(d, 1e-12)
-    c1 = np.clip((dd**2 + r1**2 - r2**2) / (2 * dd * r1), -1.0, 1.0)
-    c2 = np.clip((dd**2 + r2**2 - r1**2) / (2 * dd * r2), -1.0, 1.0)
-    kite = np.sqrt(np.clip((-dd + r1 + r2) * (dd + r1 - r2) * (dd - r1 + r2) * (dd + r1 + r2), 0.0, None))
-    partial = r1**2 * np.arccos(c1) + r2**2 * np.arccos(c2) - 0.5 * kite
-    return np.where(d >= r1 + r2, 0.0, np.where(d <= large - small, np.pi * small**2, partial))
-
-
 def class_likelihood(classes: np.ndarray, confidence: float) -> np.ndarray:
     """(K, C) likelihood of each true class given detected classes: `confidence` for the detected class,
     the rest spread evenly."""
@@ -151,21 +129,16 @@ class TrackLifecycle:
 
     def _overlaps(self, a: np.ndarray, b: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Pairs (i in a, j in b, or j in a with i < j when b is None) whose 3D IoU exceeds duplicate_iou,
-        with that IoU. The exact IoU is computed only where a cheap upper bound passes: each footprint
-        lies in its circumscribed circle and in its axis-aligned bounding box, so the footprints'
-        intersection is at most the smaller of the circles' lens and the bounding boxes' overlap."""
+        with that IoU. The exact IoU is computed only where a cheap upper bound passes (see
+        _possible_overlaps)."""
         other = a if b is None else b
         empty = np.zeros(0, dtype=np.int64)
         if len(a) == 0 or len(other) == 0 or not self.checks_overlaps:
             return empty, empty, np.zeros(0)
-        radius_a, radius_b = 0.5 * np.linalg.norm(a[:, 3:5], axis=1), 0.5 * np.linalg.norm(other[:, 3:5], axis=1)
-        i, j, distance = near_pairs(a[:, :2], None if b is None else b[:, :2], float(radius_a.max() + radius_b.max()))
-        if len(i) == 0:
-            return empty, empty, np.zeros(0)
-        overlap = np.minimum(_lens_area(distance, radius_a[i], radius_b[j]), _aabb_overlap(a[i], other[j]))
-        height = np.minimum(a[i, 5], other[j, 5])
-        volume = np.prod(a[i, 3:6], axis=1) + np.prod(other[j, 3:6], axis=1)
-        possible = overlap * height > self.config.duplicate_iou * (volume - overlap * height)
+        a, other = np.ascontiguousarray(a, dtype=float), np.ascontiguousarray(other, dtype=float)
+        reach = 0.5 * (np.sqrt(np.max(a[:, 3] ** 2 + a[:, 4] ** 2)) + np.sqrt(np.max(other[:, 3] ** 2 + other[:, 4] ** 2)))
+        i, j, distance = near_pairs(a[:, :2], None if b is None else other[:, :2], float(reach))
+        possible = _possible_overlaps(a, other, i, j, distance, self.config.duplicate_iou)
         if not possible.any():
             return empty, empty, np.zeros(0)
         i, j = i[possible], j[possible]
@@ -259,6 +232,47 @@ def _expiry(status, misses, created_ns, last_hit_ns, existence, position_std, st
     return reason
 
 
+@_jit
+def lens_area(d: float, r1: float, r2: float) -> float:
+    """Area of the intersection of two discs with radii r1, r2 whose centres are d apart."""
+    if d >= r1 + r2:
+        return 0.0
+    small, large = min(r1, r2), max(r1, r2)
+    if d <= large - small:
+        return np.pi * small**2
+    dd = max(d, 1e-12)
+    c1 = min(max((dd**2 + r1**2 - r2**2) / (2 * dd * r1), -1.0), 1.0)
+    c2 = min(max((dd**2 + r2**2 - r1**2) / (2 * dd * r2), -1.0), 1.0)
+    kite = np.sqrt(max((-dd + r1 + r2) * (dd + r1 - r2) * (dd - r1 + r2) * (dd + r1 + r2), 0.0))
+    return r1**2 * np.arccos(c1) + r2**2 * np.arccos(c2) - 0.5 * kite
+
+
+@_jit
+def aabb_overlap(a: np.ndarray, b: np.ndarray) -> float:
+    """Overlap area of the axis-aligned bounding boxes of the footprints of boxes a, b (x y z l w h yaw)."""
+    ca, sa, cb, sb = abs(np.cos(a[6])), abs(np.sin(a[6])), abs(np.cos(b[6])), abs(np.sin(b[6]))
+    ax, ay = 0.5 * (a[3] * ca + a[4] * sa), 0.5 * (a[3] * sa + a[4] * ca)     # half extents along x and y
+    bx, by = 0.5 * (b[3] * cb + b[4] * sb), 0.5 * (b[3] * sb + b[4] * cb)
+    span_x = min(a[0] + ax, b[0] + bx) - max(a[0] - ax, b[0] - bx)
+    span_y = min(a[1] + ay, b[1] + by) - max(a[1] - ay, b[1] - by)
+    return max(span_x, 0.0) * max(span_y, 0.0)
+
+
+@_jit
+def _possible_overlaps(a, b, i, j, distance, iou):
+    """Mask over the pairs (a[i[k]], b[j[k]]) of boxes d[k] apart whose 3D IoU may exceed `iou`: each
+    footprint lies in its circumscribed circle and in its axis-aligned bounding box, so the
+    footprints' intersection is at most the smaller of the circles' lens and the bounding boxes'
+    overlap."""
+    possible = np.zeros(len(i), dtype=np.bool_)
+    for k in range(len(i)):
+        p, q = a[i[k]], b[j[k]]
+        r1, r2 = 0.5 * np.sqrt(p[3] ** 2 + p[4] ** 2), 0.5 * np.sqrt(q[3] ** 2 + q[4] ** 2)
+        overlap = min(lens_area(distance[k], r1, r2), aabb_overlap(p, q)) * min(p[5], q[5])
+        possible[k] = overlap > iou * (p[3] * p[4] * p[5] + q[3] * q[4] * q[5] - overlap)
+    return possible
+
+
 def _load() -> None:
     life, table = TrackLifecycle(ManagementConfig()), TrackTable.empty()
     table.append(life.new(np.zeros(1, np.int64), np.zeros(1, np.int64), np.ones(1, bool), 0.5, np.ones((1, 3)),
@@ -267,7 +281,8 @@ def _load() -> None:
     life.observe(table, np.ones(1, bool), rows, 0.5, 2.0, 0, 0)
     life.fuse_classes(table, rows, rows, np.ones(1, bool), 0.5)
     life.update_status(table)
-    life.expired(table, 0, np.ones(1))
+    life.expired(table, 0, np.ones(1), np.ones((1, 7)))
+    life.overlapped_tracks(np.ones((1, 7)), np.ones((1, 7)))
 
 
 _load()

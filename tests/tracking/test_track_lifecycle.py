@@ -128,11 +128,9 @@ def test_table_keep_and_append():
 
 
 def test_lens_area_bounds_the_overlap_prefilter():
-    from fusion.tracking.tracks import _lens_area
-    d = np.array([1.0, 0.2, 3.0])
-    np.testing.assert_allclose(_lens_area(d, np.ones(3), np.array([1.0, 0.5, 1.0])),
-                               [2 * np.pi / 3 - np.sqrt(3) / 2, np.pi * 0.25, 0.0])
-    from fusion.tracking.tracks import _aabb_overlap
-    square = np.array([[0.0, 0, 0, 2, 2, 1, 0]])
-    assert _aabb_overlap(square, square + [1.0, 0, 0, 0, 0, 0, 0])[0] == pytest.approx(2.0)
-    assert _aabb_overlap(square, square + [0, 0, 0, 0, 0, 0, np.pi / 4])[0] == pytest.approx(4.0)   # the rotated one's box is larger
+    from fusion.tracking.tracks import aabb_overlap, lens_area
+    for d, r2, area in ((1.0, 1.0, 2 * np.pi / 3 - np.sqrt(3) / 2), (0.2, 0.5, np.pi * 0.25), (3.0, 1.0, 0.0)):
+        assert lens_area(d, 1.0, r2) == pytest.approx(area)
+    square = np.array([0.0, 0, 0, 2, 2, 1, 0])
+    assert aabb_overlap(square, square + [1.0, 0, 0, 0, 0, 0, 0]) == pytest.approx(2.0)
+    assert aabb_overlap(square, square + [0, 0, 0, 0, 0, 0, np.pi / 4]) == pytest.approx(4.0)   # the rotated one's box is larger
