@@ -44,13 +44,9 @@ class RadarPolarModel(MeasurementModel):
     def classify(self, rcs: np.ndarray) -> np.ndarray:
         """The class whose typical RCS is nearest, or unknown when the nearest is further than
         rcs_class_gate sigma (vehicle rcs_std_dbsm and the tracker's rcs_spread_db combined)."""
-        if len(self.rcs_means) == 0:
-            return np.full(len(rcs), int(ObjectClass.UNKNOWN))
-        sigma = np.hypot(self.sensor.rcs_std_dbsm, self.settings.rcs_spread_db)
-        distance = np.abs(rcs[:, None] - self.rcs_means[None, :]) / max(sigma, 1e-9)
-        best = np.argmin(distance, axis=1)
-        close = distance[np.arange(len(rcs)), best] <= self.settings.rcs_class_gate
-        return np.where(close, self.rcs_classes[best], int(ObjectClass.UNKNOWN))
+        sigma = max(float(np.hypot(self.sensor.rcs_std_dbsm, self.settings.rcs_spread_db)), 1e-9)
+        return _nearest_class(np.ascontiguousarray(rcs, dtype=float), self.rcs_means, self.rcs_classes,
+                              self.settings.rcs_class_gate * sigma, int(ObjectClass.UNKNOWN))
 
     @property
     def dim(self) -> int:
@@ -101,13 +97,9 @@ class RadarPolarModel(MeasurementModel):
         return by_position @ jp + by_velocity @ jv
 
     def visible(self, motion: MotionModel, x: np.ndarray, sizes: np.ndarray, pose: SensorPose) -> np.ndarray:
-        position = motion.position_velocity(x)[0]
-        d = position - pose.translation
-        local = d @ pose.rotation                        # R^T d, row-wise
-        rng = np.sqrt(np.einsum("ij,ij->i", d, d))
-        azimuth = np.arctan2(local[:, 1], local[:, 0])
         s = self.sensor
-        return (np.abs(azimuth) <= np.radians(s.fov_azimuth_deg) / 2) & (rng >= s.min_range_m) & (rng <= s.max_range_m)
+        return _in_field_of_view(np.ascontiguousarray(motion.position_velocity(x)[0], dtype=float), np.array(pose.rotation),
+                                 np.array(pose.translation), np.radians(s.fov_azimuth_deg) / 2, s.min_range_m, s.max_range_m)
 
     def track_points(self, motion: MotionModel, x: np.ndarray, pose: SensorPose) -> np.ndarray:
         return motion.position_velocity(x)[0][:, :2]
@@ -179,6 +171,33 @@ def _polar_measurement(position, velocity, yaw, sizes, rotation, translation, se
 
 
 @numba.njit(cache=True, nogil=True)
+def _nearest_class(rcs, means, classes, gate, unknown):
+    """Per return, the class of the nearest typical RCS if within `gate` dB of it, else `unknown`."""
+    out = np.full(len(rcs), unknown, dtype=np.int64)
+    for k in range(len(rcs)):
+        best, gap = -1, np.inf
+        for c in range(len(means)):
+            if abs(rcs[k] - means[c]) < gap:
+                best, gap = c, abs(rcs[k] - means[c])
+        if best >= 0 and gap <= gate:
+            out[k] = classes[best]
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _in_field_of_view(position, rotation, translation, half_fov, min_range, max_range):
+    """Points (N, 3) within the sensor's azimuth field of view and range limits."""
+    inside = np.empty(len(position), dtype=np.bool_)
+    for k in range(len(position)):
+        d0, d1, d2 = position[k, 0] - translation[0], position[k, 1] - translation[1], position[k, 2] - translation[2]
+        l0 = d0 * rotation[0, 0] + d1 * rotation[1, 0] + d2 * rotation[2, 0]
+        l1 = d0 * rotation[0, 1] + d1 * rotation[1, 1] + d2 * rotation[2, 1]
+        rng = np.sqrt(d0 * d0 + d1 * d1 + d2 * d2)
+        inside[k] = abs(np.arctan2(l1, l0)) <= half_fov and min_range <= rng <= max_range
+    return inside
+
+
+@numba.njit(cache=True, nogil=True)
 def _returns(rng, azimuth, elevation, range_rate, rotation, translation, range_var, azimuth_var, rate_var, extent, speed):
     """z = range, azimuth, range rate (n, 3), its noise R (n, 3, 3) (see RadarPolarModel.detections)
     and the returns' ground-plane positions in the tracking frame (n, 2)."""
@@ -246,4 +265,6 @@ def _cluster_representatives(points, radius2):
 # load the compiled kernels at import (see fusion.tracking.kernels)
 _returns(np.ones(1), np.zeros(1), np.zeros(1), np.zeros(1), np.eye(3), np.zeros(3), 1.0, 1.0, 1.0, 1.0, 1.0)
 _cluster_representatives(np.zeros((2, 2)), 1.0)
+_nearest_class(np.zeros(1), np.zeros(1), np.zeros(1, dtype=np.int64), 1.0, 0)
+_in_field_of_view(np.zeros((1, 3)), np.eye(3), np.zeros(3), 1.0, 0.0, 1.0)
 _polar_measurement(np.zeros((1, 3)), np.zeros((1, 3)), np.zeros(1), np.ones((1, 3)), np.eye(3), np.zeros(3), np.zeros(3), True)
