@@ -113,21 +113,39 @@ class RadarPolarModel(MeasurementModel):
         its Jacobian); velocity: the sensor's plus the measured radial part (the tangential part is
         left to the prior); heading unknown (along the line of sight, with a wide variance)."""
         rows = self._cluster_representatives(detections.points[rows], rows)
-        rng, az, rr = detections.z[rows].T
-        local_dir = np.column_stack([np.cos(az), np.sin(az), np.zeros_like(az)])
-        across = np.column_stack([-np.sin(az), np.cos(az), np.zeros_like(az)])
-        R = detections.R[rows]
-        cov_local = (R[:, 0, 0, None, None] * local_dir[:, :, None] * local_dir[:, None, :]
-                     + (rng**2 * R[:, 1, 1])[:, None, None] * across[:, :, None] * across[:, None, :])
-        cov_local[:, 2, 2] += self.settings.extent_std_m**2 + (rng * np.radians(self.sensor.elevation_std_deg)) ** 2
-        rot = pose.rotation
-        direction = local_dir @ rot.T
-        position = pose.transform.apply(rng[:, None] * local_dir)
-        return NewTracks(
-            rows=rows, position=position, position_cov=rot @ cov_local @ rot.T,
-            yaw=np.arctan2(direction[:, 1], direction[:, 0]), yaw_var=np.full(len(rows), np.pi**2 / 3),
-            velocity=pose.velocity + rr[:, None] * direction,
-        )
+        vertical_var = self.settings.extent_std_m**2, np.radians(self.sensor.elevation_std_deg) ** 2
+        position, cov, yaw, velocity = _track_starts(detections.z[rows], detections.R[rows], np.array(pose.rotation),
+                                                     np.array(pose.translation), np.array(pose.velocity), *vertical_var)
+        return NewTracks(rows=rows, position=position, position_cov=cov, yaw=yaw, yaw_var=np.full(len(rows), np.pi**2 / 3),
+                         velocity=velocity)
+
+
+@numba.njit(cache=True, nogil=True)
+def _track_starts(z, R, rotation, translation, sensor_velocity, extent_var, elevation_var):
+    """Position (K, 3) and its covariance (K, 3, 3), heading (K,) and velocity (K, 3) in the tracking
+    frame of objects at returns z = range, azimuth, range rate with noise R (see
+    RadarPolarModel.new_tracks): the covariance is range along the line of sight, range times azimuth
+    across it, extent and range times elevation noise vertically."""
+    k = len(z)
+    position, cov, velocity = np.empty((k, 3)), np.empty((k, 3, 3)), np.empty((k, 3))
+    yaw = np.empty(k)
+    local = np.zeros((3, 3))
+    for i in range(k):
+        rng, az, rate = z[i, 0], z[i, 1], z[i, 2]
+        along = (np.cos(az), np.sin(az), 0.0)
+        across = (-np.sin(az), np.cos(az), 0.0)
+        for a in range(3):
+            for b in range(3):
+                local[a, b] = R[i, 0, 0] * along[a] * along[b] + rng**2 * R[i, 1, 1] * across[a] * across[b]
+        local[2, 2] += extent_var + rng**2 * elevation_var
+        for a in range(3):
+            direction = rotation[a, 0] * along[0] + rotation[a, 1] * along[1]
+            position[i, a] = rng * direction + translation[a]
+            velocity[i, a] = sensor_velocity[a] + rate * direction
+        yaw[i] = np.arctan2(rotation[1, 0] * along[0] + rotation[1, 1] * along[1],
+                            rotation[0, 0] * along[0] + rotation[0, 1] * along[1])
+        cov[i] = rotation @ local @ rotation.T
+    return position, cov, yaw, velocity
 
 
 @numba.njit(cache=True, nogil=True)
@@ -267,4 +285,5 @@ _returns(np.ones(1), np.zeros(1), np.zeros(1), np.zeros(1), np.eye(3), np.zeros(
 _cluster_representatives(np.zeros((2, 2)), 1.0)
 _nearest_class(np.zeros(1), np.zeros(1), np.zeros(1, dtype=np.int64), 1.0, 0)
 _in_field_of_view(np.zeros((1, 3)), np.eye(3), np.zeros(3), 1.0, 0.0, 1.0)
+_track_starts(np.ones((1, 3)), np.ones((1, 3, 3)), np.eye(3), np.zeros(3), np.zeros(3), 1.0, 1.0)
 _polar_measurement(np.zeros((1, 3)), np.zeros((1, 3)), np.zeros(1), np.ones((1, 3)), np.eye(3), np.zeros(3), np.zeros(3), True)
