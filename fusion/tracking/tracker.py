@@ -409,21 +409,20 @@ class MultiObjectTracker:
         if dt > 0 and len(engine):
             engine = engine.copy()
             engine.predict(dt)
+        status = self.tracks.status
+        rows = np.arange(len(status)) if include_tentative else np.flatnonzero(status != TrackStatus.TENTATIVE)
         x, P = engine.estimate()
-        tracks = self.tracks
-        kin = self.motion.kinematics(x, P)
-        objects = ObjectList(
-            stamp_ns=stamp, frame_id=self.frame_id, track_ids=tracks.ids.copy(), classes=tracks.classes,
-            class_probabilities=tracks.class_probs.copy(), position=kin.position, velocity=kin.velocity,
+        kin = self.motion.kinematics(x[rows], P[rows])
+        t = self.tracks
+        return ObjectList(
+            stamp_ns=stamp, frame_id=self.frame_id, track_ids=t.ids[rows].copy(), classes=t.classes[rows],
+            class_probabilities=t.class_probs[rows].copy(), position=kin.position, velocity=kin.velocity,
             acceleration=kin.acceleration, yaw=kin.yaw, yaw_rate=kin.yaw_rate, pose_covariance=kin.pose_covariance,
-            twist_covariance=kin.twist_covariance, size=tracks.size.copy(),
-            existence_probability=tracks.existence * self.config.management.existence_survival_per_s**dt,
-            age_s=(stamp - tracks.created_ns) * 1e-9, status=tracks.status.copy(), sensor_mask=tracks.sensor_mask.copy(),
+            twist_covariance=kin.twist_covariance, size=t.size[rows].copy(),
+            existence_probability=t.existence[rows] * self.config.management.existence_survival_per_s**dt,
+            age_s=(stamp - t.created_ns[rows]) * 1e-9, status=t.status[rows].copy(), sensor_mask=t.sensor_mask[rows].copy(),
             sensor_names=self.sensor_names,
         )
-        if include_tentative:
-            return objects
-        return objects.select(tracks.status != TrackStatus.TENTATIVE)
 
     def diagnostics(self) -> dict[str, Any]:
         """A snapshot: received / processed / rejected counts, track counts, stage timings."""
