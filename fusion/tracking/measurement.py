@@ -88,7 +88,7 @@ def usable_rows(score_floor: float, scores: np.ndarray, *arrays: np.ndarray) -> 
     (empty batches included: no reshaping by the row count)."""
     finite = np.isfinite(scores)
     for a in arrays:
-        finite &= np.isfinite(a).all(axis=tuple(range(1, a.ndim)))
+        finite &= np.isfinite(a) if a.ndim == 1 else np.isfinite(a).all(axis=tuple(range(1, a.ndim)))
     keep = finite & (scores >= score_floor)
     if keep.all():
         return keep, {}
