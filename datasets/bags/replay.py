@@ -30,6 +30,8 @@ from fusion.graph.pipeline import Pipeline
 from fusion.graph.topics import DIAGNOSTICS, EGO_ODOMETRY, GROUND_TRUTH_OBJECTS, GROUND_TRUTH_ODOMETRY, OBJECTS
 from fusion.messages import diagnostics, ground_truth, odometry
 
+_TRUTH_TOPICS = frozenset({GROUND_TRUTH_OBJECTS, GROUND_TRUTH_ODOMETRY})
+
 
 @dataclass
 class ReplayResult:
@@ -107,31 +109,33 @@ def replay_bag(path: str | Path, configs: GraphConfigs, *, out: str | Path | Non
     """Replay one bag; never raises for damaged bags or bad messages (see ReplayResult.problems).
     truth: also collect /ground_truth/objects and /ground_truth/odometry, and the ego node's odometry
     (for evaluation). wall_s and cpu_s count from the first message read to the last output
-    written (building the graph is not included)."""
+    written (building the graph and the message decoders is not included)."""
     result = ReplayResult(str(path))
     with BagReader(path) as reader:
         pipeline = build_pipeline(configs, set(reader.topics))
+        reader.prepare(pipeline.input_topics | (_TRUTH_TOPICS if truth else frozenset()))
+        bar = tqdm(desc=f"replay {Path(path).name}", unit="msg", file=sys.stderr, disable=not progress, smoothing=0.1)
         started, cpu_started = time.perf_counter(), time.process_time()
         with BagWriter(out, overwrite=overwrite) if out else nullcontext() as writer:
             recorder = _Recorder(writer, pipeline, reader, record_inputs) if writer else None
             if writer and record_inputs and reader.is_ros1:
                 result.notices.append("inputs of a ROS 1 bag are not recorded in the output (their bytes are ROS 1 serialized)")
             used: dict[tuple[str, str], bool] = {}   # (topic, type) -> does a node read it
-            bar = tqdm(desc=f"replay {Path(path).name}", unit="msg", file=sys.stderr, disable=not progress, smoothing=0.1)
             last_report = None
             for raw in reader.messages():
+                topic, msgtype, log_ns = raw.topic, raw.msgtype, raw.log_ns
                 result.messages_read += 1
                 bar.update()
-                result.bag_start_ns = raw.log_ns if result.bag_start_ns is None else min(result.bag_start_ns, raw.log_ns)
-                result.bag_end_ns = raw.log_ns if result.bag_end_ns is None else max(result.bag_end_ns, raw.log_ns)
-                if raw.topic in (GROUND_TRUTH_OBJECTS, GROUND_TRUTH_ODOMETRY) and truth:
+                result.bag_start_ns = log_ns if result.bag_start_ns is None else min(result.bag_start_ns, log_ns)
+                result.bag_end_ns = log_ns if result.bag_end_ns is None else max(result.bag_end_ns, log_ns)
+                if topic in _TRUTH_TOPICS and truth:
                     _collect_truth(reader, raw, result)
                     continue
-                key = (raw.topic, raw.msgtype)
+                key = (topic, msgtype)
                 if key not in used:
-                    used[key] = raw.topic in pipeline.input_topics and pipeline.accepts(*key)
+                    used[key] = topic in pipeline.input_topics and pipeline.accepts(*key)
                     if not used[key]:
-                        result.notices.append(f"skipping topic {raw.topic!r} ({raw.msgtype}): no node of the graph reads it")
+                        result.notices.append(f"skipping topic {topic!r} ({msgtype}): no node of the graph reads it")
                 if not used[key]:
                     continue
                 result.messages_used += 1
@@ -140,10 +144,10 @@ def replay_bag(path: str | Path, configs: GraphConfigs, *, out: str | Path | Non
                 try:
                     msg = reader.decode(raw)
                 except InputError as exc:
-                    outputs = pipeline.advance(raw.log_ns)
-                    pipeline.reject(raw.topic, exc.reason, raw.log_ns)
+                    outputs = pipeline.advance(log_ns)
+                    pipeline.reject(topic, exc.reason, log_ns)
                 else:
-                    outputs = pipeline.feed(raw.topic, msg, raw.msgtype, raw.log_ns)
+                    outputs = pipeline.feed(topic, msg, msgtype, log_ns)
                 last_report = _handle(outputs, result, recorder, truth) or last_report
             if result.bag_end_ns is not None:
                 last_report = _handle(pipeline.finish(result.bag_end_ns), result, recorder, truth) or last_report

@@ -23,7 +23,7 @@ def _array(source: str, name: str, value: object, shape: tuple[int | None, ...],
     if arr.ndim != len(shape) or any(want is not None and got != want for got, want in zip(arr.shape, shape)):
         want = "x".join("N" if s is None else str(s) for s in shape)
         raise InputError(source, f"field {name!r} must have shape {want}, got {arr.shape}")
-    if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
         bad = np.argwhere(~np.isfinite(arr))[0].tolist()
         raise InputError(source, f"field {name!r} has a non-finite value at index {bad}")
     return arr
@@ -36,10 +36,12 @@ def _same_length(source: str, **arrays: np.ndarray) -> int:
     return next(iter(lengths.values()), 0)
 
 
+_CLASS_VALUES = frozenset(int(c) for c in ObjectClass)
+
+
 def _classes(source: str, classes: object, n: int) -> np.ndarray:
     arr = _array(source, "classes", classes if classes is not None else np.zeros(n), (None,), dtype=np.int64)
-    valid = {int(c) for c in ObjectClass}
-    bad = [int(c) for c in arr if int(c) not in valid]
+    bad = [c for c in arr.tolist() if c not in _CLASS_VALUES]
     if bad:
         raise InputError(source, f"field 'classes' has unknown class value(s) {sorted(set(bad))}")
     return arr
@@ -73,14 +75,15 @@ class CameraDetections(MeasurementBatch):
 
     def __post_init__(self) -> None:
         self._check_header()
-        self.boxes = _array(self.source, "boxes", self.boxes, (None, 4))
+        source = self.source
+        self.boxes = _array(source, "boxes", self.boxes, (None, 4))
         n = len(self.boxes)
-        self.classes = _classes(self.source, self.classes, n)
-        self.scores = _array(self.source, "scores", self.scores if self.scores is not None else np.ones(n), (None,))
-        _same_length(self.source, boxes=self.boxes, classes=self.classes, scores=self.scores)
+        self.classes = _classes(source, self.classes, n)
+        self.scores = _array(source, "scores", self.scores if self.scores is not None else np.ones(n), (None,))
+        _same_length(source, boxes=self.boxes, classes=self.classes, scores=self.scores)
         inverted = np.flatnonzero((self.boxes[:, 2] < self.boxes[:, 0]) | (self.boxes[:, 3] < self.boxes[:, 1]))
         if inverted.size:
-            raise InputError(self.source, f"box {int(inverted[0])} has x2 < x1 or y2 < y1: {self.boxes[inverted[0]].tolist()}")
+            raise InputError(source, f"box {int(inverted[0])} has x2 < x1 or y2 < y1: {self.boxes[inverted[0]].tolist()}")
 
     def __len__(self) -> int:
         return len(self.boxes)
@@ -99,16 +102,17 @@ class RadarDetections(MeasurementBatch):
 
     def __post_init__(self) -> None:
         self._check_header()
-        self.range = _array(self.source, "range", self.range, (None,))
+        source = self.source
+        self.range = _array(source, "range", self.range, (None,))
         n = len(self.range)
-        self.azimuth = _array(self.source, "azimuth", self.azimuth, (None,))
-        self.elevation = _array(self.source, "elevation", self.elevation if self.elevation is not None else np.zeros(n), (None,))
-        self.range_rate = _array(self.source, "range_rate", self.range_rate, (None,))
-        self.rcs = _array(self.source, "rcs", self.rcs if self.rcs is not None else np.zeros(n), (None,))
-        _same_length(self.source, range=self.range, azimuth=self.azimuth, elevation=self.elevation,
+        self.azimuth = _array(source, "azimuth", self.azimuth, (None,))
+        self.elevation = _array(source, "elevation", self.elevation if self.elevation is not None else np.zeros(n), (None,))
+        self.range_rate = _array(source, "range_rate", self.range_rate, (None,))
+        self.rcs = _array(source, "rcs", self.rcs if self.rcs is not None else np.zeros(n), (None,))
+        _same_length(source, range=self.range, azimuth=self.azimuth, elevation=self.elevation,
                      range_rate=self.range_rate, rcs=self.rcs)
-        if np.any(self.range < 0):
-            raise InputError(self.source, f"field 'range' has a negative value at index {int(np.argmax(self.range < 0))}")
+        if (self.range < 0).any():
+            raise InputError(source, f"field 'range' has a negative value at index {int(np.argmax(self.range < 0))}")
 
     def __len__(self) -> int:
         return len(self.range)
@@ -133,9 +137,10 @@ class LidarPointCloud(MeasurementBatch):
 
     def __post_init__(self) -> None:
         self._check_header()
-        self.points = _array(self.source, "points", self.points, (None, 3))
+        source = self.source
+        self.points = _array(source, "points", self.points, (None, 3))
         for name, values in list(self.fields.items()):
-            self.fields[name] = _array(self.source, name, values, (len(self.points),))
+            self.fields[name] = _array(source, name, values, (len(self.points),))
 
     def __len__(self) -> int:
         return len(self.points)
@@ -155,19 +160,20 @@ class Boxes3D(MeasurementBatch):
 
     def __post_init__(self) -> None:
         self._check_header()
-        self.centers = _array(self.source, "centers", self.centers, (None, 3))
+        source = self.source
+        self.centers = _array(source, "centers", self.centers, (None, 3))
         n = len(self.centers)
-        self.sizes = _array(self.source, "sizes", self.sizes, (None, 3))
-        self.yaws = _array(self.source, "yaws", self.yaws, (None,))
-        self.classes = _classes(self.source, self.classes, n)
-        self.scores = _array(self.source, "scores", self.scores if self.scores is not None else np.ones(n), (None,))
+        self.sizes = _array(source, "sizes", self.sizes, (None, 3))
+        self.yaws = _array(source, "yaws", self.yaws, (None,))
+        self.classes = _classes(source, self.classes, n)
+        self.scores = _array(source, "scores", self.scores if self.scores is not None else np.ones(n), (None,))
         if self.velocities is not None:
-            self.velocities = _array(self.source, "velocities", self.velocities, (None, 3))
-            _same_length(self.source, centers=self.centers, velocities=self.velocities)
-        _same_length(self.source, centers=self.centers, sizes=self.sizes, yaws=self.yaws,
+            self.velocities = _array(source, "velocities", self.velocities, (None, 3))
+            _same_length(source, centers=self.centers, velocities=self.velocities)
+        _same_length(source, centers=self.centers, sizes=self.sizes, yaws=self.yaws,
                      classes=self.classes, scores=self.scores)
-        if np.any(self.sizes <= 0):
-            raise InputError(self.source, f"field 'sizes' has a non-positive dimension in box {int(np.argwhere(self.sizes <= 0)[0, 0])}")
+        if (self.sizes <= 0).any():
+            raise InputError(source, f"field 'sizes' has a non-positive dimension in box {int(np.argwhere(self.sizes <= 0)[0, 0])}")
 
     def __len__(self) -> int:
         return len(self.centers)
@@ -183,8 +189,9 @@ class ImuSample(MeasurementBatch):
 
     def __post_init__(self) -> None:
         self._check_header()
-        self.angular_velocity = _array(self.source, "angular_velocity", self.angular_velocity, (3,))
-        self.linear_acceleration = _array(self.source, "linear_acceleration", self.linear_acceleration, (3,))
+        source = self.source
+        self.angular_velocity = _array(source, "angular_velocity", self.angular_velocity, (3,))
+        self.linear_acceleration = _array(source, "linear_acceleration", self.linear_acceleration, (3,))
 
 
 class GnssStatus:

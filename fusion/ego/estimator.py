@@ -27,7 +27,7 @@ from fusion.core.time import NS_PER_S
 from fusion.core.transform import Transform
 from fusion.core.transform_tree import TransformTree
 from fusion.ego.config import EgoConfig
-from fusion.ego.eskf import BG, N, P, TH, V, ErrorStateFilter, ProcessNoise, cross, matrix_to_quaternion, skew, so3_exp
+from fusion.ego.eskf import BG, I3, N, P, TH, V, ErrorStateFilter, ProcessNoise, cross, matrix_to_quaternion, skew, so3_exp
 from fusion.ego.geodesy import GRAVITY_MPS2, GeodeticOrigin
 from fusion.ego.history import PoseHistory
 from fusion.ego.initialisation import GnssHeading, QuietDetector, roll_pitch_from_gravity
@@ -59,6 +59,7 @@ class EgoEstimator:
         self.imu_rotation = t_base_imu.rotation_matrix                      # IMU axes -> base_link axes
         self.gnss_lever = t_base_gnss.translation - t_base_imu.translation  # IMU -> antenna, base_link axes
         self.base_lever = -t_base_imu.translation                           # IMU -> base_link origin
+        self._base_lever_skew = skew(self.base_lever)
         self._imu_rotated = not np.allclose(self.imu_rotation, np.eye(3), atol=1e-12)
         imu, scale = self.imu_config, config.imu.noise_scale
         self.process_noise = ProcessNoise(
@@ -68,6 +69,7 @@ class EgoEstimator:
             accel_bias_random_walk=imu.accel_bias_instability * np.sqrt(2.0 / imu.accel_bias_correlation_s),
         )
         self._imu_period_s = 1.0 / imu.rate_hz
+        self._rate_noise = np.eye(3) * imu.gyro_noise_density**2 * imu.rate_hz   # covariance of one gyro reading
         self._gate3 = float(chi2.ppf(config.gnss.gate_probability, 3))
         self.diagnostics = EgoDiagnostics()
         self.origin: GeodeticOrigin | None = None
@@ -441,8 +443,7 @@ class EgoEstimator:
                 H[:, V] = np.eye(3)
                 self._correct(stamp, -f.v, H, np.eye(3) * z.velocity_std_mps**2)
                 h, Hb = f.gyro_bias_model()
-                rate_var = self.imu_config.gyro_noise_density**2 * self.imu_config.rate_hz
-                self._correct(stamp, self._gyro - h, Hb, np.eye(3) * rate_var)
+                self._correct(stamp, self._gyro - h, Hb, self._rate_noise)
                 self._last_zupt_ns = stamp
                 self.diagnostics.zupt_updates += 1
             return
@@ -468,16 +469,16 @@ class EgoEstimator:
         velocity_body = R.T @ f.v + cross(omega, self.base_lever)
         # Pose: base position error dp + R[l]x... ; attitude error in map axes R dtheta.
         J = np.zeros((6, N))
-        J[0:3, P] = np.eye(3)
-        J[0:3, TH] = -R @ skew(self.base_lever)
+        J[0:3, P] = I3
+        J[0:3, TH] = -R @ self._base_lever_skew
         J[3:6, TH] = R
         Jt = np.zeros((6, N))
         Jt[0:3, V] = R.T
         Jt[0:3, TH] = skew(R.T @ f.v)
-        Jt[0:3, BG] = skew(self.base_lever)
-        Jt[3:6, BG] = -np.eye(3)
+        Jt[0:3, BG] = self._base_lever_skew
+        Jt[3:6, BG] = -I3
         twist_cov = Jt @ f.P @ Jt.T
-        twist_cov[3:6, 3:6] += np.eye(3) * self.imu_config.gyro_noise_density**2 * self.imu_config.rate_hz
+        twist_cov[3:6, 3:6] += self._rate_noise
         return Odometry(self._t_ns, self.config.map_frame, self.base_frame, position, matrix_to_quaternion(R),
                         J @ f.P @ J.T, velocity_body, omega, twist_cov)
 

@@ -1,7 +1,7 @@
 """What the ego estimator reports: odometry (nav_msgs/Odometry semantics) and its diagnostics."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -72,4 +72,4 @@ class EgoDiagnostics:
 
     def counts(self) -> dict[str, float]:
         """The counters, for JSON reports (events left out)."""
-        return {k: v for k, v in asdict(self).items() if k not in ("events", "max_events")}
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("events", "max_events")}

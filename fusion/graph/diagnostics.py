@@ -12,6 +12,7 @@ import numpy as np
 from fusion.core.time import NS_PER_S
 
 RATE_WINDOW_NS = 5 * NS_PER_S     # input rates are counted over the last 5 s
+LATENCY_WINDOW = 1000              # latency percentiles are taken over the last 1000 accepted messages
 MAX_REASONS = 5                    # most frequent rejection reasons listed per input
 _NUMBERS = re.compile(r"-?\d+(\.\d+)?")
 
@@ -43,7 +44,8 @@ class Status:
 @dataclass
 class InputStats:
     """What one input topic delivered: accepted and rejected counts, rejection reasons, drops (valid
-    but unusable, e.g. too late), and arrival times and latencies for rates and percentiles."""
+    but unusable, e.g. too late), and arrival times and latencies for rates and percentiles (the
+    latencies in a fixed ring of floats, which status() summarises without converting them)."""
 
     accepted: int = 0
     rejected: int = 0
@@ -52,16 +54,27 @@ class InputStats:
     reasons: Counter = field(default_factory=Counter)
     last_reason: str = ""
     arrivals: deque = field(default_factory=deque)
-    latencies_ns: deque = field(default_factory=lambda: deque(maxlen=1000))
+    _latencies_ms: np.ndarray = field(default_factory=lambda: np.zeros(LATENCY_WINDOW), init=False, repr=False)
+
+    def accept(self, stamp_ns: int, now_ns: int) -> None:
+        """Count a message accepted at now_ns, with its latency since its stamp."""
+        self._latencies_ms[self.accepted % LATENCY_WINDOW] = (now_ns - stamp_ns) / 1e6
+        self.accepted += 1
+        self.arrive(now_ns)
+
+    def latencies_ms(self) -> np.ndarray:
+        """The latencies of the last LATENCY_WINDOW accepted messages [ms], in no particular order."""
+        return self._latencies_ms[:min(self.accepted, LATENCY_WINDOW)]
 
     def note(self, reason: str, count: int = 1) -> None:
         self.reasons[reason_kind(reason)] += count
         self.last_reason = reason
 
     def arrive(self, now_ns: int) -> None:
-        self.arrivals.append(now_ns)
-        while self.arrivals and self.arrivals[0] < now_ns - RATE_WINDOW_NS:
-            self.arrivals.popleft()
+        arrivals, oldest = self.arrivals, now_ns - RATE_WINDOW_NS
+        arrivals.append(now_ns)
+        while arrivals[0] < oldest:   # stops at now_ns at the latest
+            arrivals.popleft()
 
     def rate_hz(self, now_ns: int) -> float:
         recent = [t for t in self.arrivals if t >= now_ns - RATE_WINDOW_NS]
@@ -84,10 +97,7 @@ class NodeDiagnostics:
         return self.inputs[topic]
 
     def accepted(self, topic: str, stamp_ns: int, now_ns: int) -> None:
-        s = self.stats(topic)
-        s.accepted += 1
-        s.arrive(now_ns)
-        s.latencies_ns.append(now_ns - stamp_ns)
+        self.stats(topic).accept(stamp_ns, now_ns)
 
     def rejected(self, topic: str, reason: str, now_ns: int) -> None:
         s = self.stats(topic)
@@ -117,8 +127,8 @@ class NodeDiagnostics:
             values[f"{topic} rejected"] = str(s.rejected)
             values[f"{topic} dropped"] = str(s.dropped)
             values[f"{topic} failed"] = str(s.failed)
-            if s.latencies_ns:
-                lat = np.asarray(s.latencies_ns, dtype=float) / 1e6
+            if s.accepted:
+                lat = s.latencies_ms()
                 values[f"{topic} latency_ms p50"] = f"{np.percentile(lat, 50):.1f}"
                 values[f"{topic} latency_ms max"] = f"{lat.max():.1f}"
             for i, (reason, count) in enumerate(s.reasons.most_common(MAX_REASONS)):

@@ -74,6 +74,8 @@ class Pipeline:
 
     def _route(self, produced: list[Output], now_ns: int) -> list[Output]:
         """The outputs, and what the nodes subscribed to them make of them, breadth first."""
+        if not produced:
+            return produced
         done: list[Output] = []
         queue = deque(produced)
         while queue:

@@ -10,6 +10,7 @@ classes (a COCO 'traffic light') are not road users: they are skipped and counte
 from __future__ import annotations
 
 from collections import Counter
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -39,6 +40,7 @@ def best_hypothesis(results: Any) -> tuple[str, float] | None:
     return best
 
 
+@lru_cache(maxsize=1024)
 def object_class_of(class_id: str) -> ObjectClass | None:
     """The ObjectClass a class_id names (a value such as '1' or a name ObjectClass.parse knows), or None."""
     text = class_id.strip()
@@ -54,28 +56,31 @@ def to_camera_detections(msg: Any, sensor_id: str, topic: str = "") -> tuple[Cam
     """The array's detections as axis-aligned pixel boxes x1, y1, x2, y2 (a rotated bbox becomes the
     box enclosing it), and a Counter of skipped detections per class_id (no hypothesis counts as '')."""
     stamp_ns, frame_id, source = read_header(msg, "Detection2DArray", topic)
-    boxes, classes, scores, skipped = [], [], [], Counter()
+    rows, hypotheses = [], []
     for index, detection in enumerate(msg.detections):
         try:
-            cx, cy, theta = _centre(detection.bbox)
-            half = np.array([float(detection.bbox.size_x), float(detection.bbox.size_y)]) / 2
-            best = best_hypothesis(detection.results)
+            bbox = detection.bbox
+            rows.append((*_centre(bbox), float(bbox.size_x), float(bbox.size_y)))
+            hypotheses.append(best_hypothesis(detection.results))
         except AttributeError as exc:
             raise InputError(source, f"detection {index} is not a vision_msgs/Detection2D: {exc}") from None
-        if not np.all(np.isfinite([cx, cy, theta, *half])) or np.any(half < 0):
-            raise InputError(source, f"detection {index} has a non-finite or negative bbox "
-                                     f"(centre {cx}, {cy}, size {2 * half[0]} x {2 * half[1]}, theta {theta})")
-        object_class = object_class_of(best[0]) if best else None
-        if object_class is None:
-            skipped[best[0] if best else ""] += 1
-            continue
-        c, s = abs(np.cos(theta)), abs(np.sin(theta))
-        extent = np.array([c * half[0] + s * half[1], s * half[0] + c * half[1]])
-        boxes.append([cx - extent[0], cy - extent[1], cx + extent[0], cy + extent[1]])
-        classes.append(int(object_class))
-        scores.append(best[1])
-    detections = CameraDetections(stamp_ns, frame_id, sensor_id, boxes=np.asarray(boxes, dtype=float).reshape(-1, 4),
-                                  classes=np.asarray(classes, dtype=np.int64), scores=np.asarray(scores, dtype=float))
+    table = np.array(rows, dtype=float).reshape(-1, 5)   # centre x, y, theta, size x, y
+    bad = ~np.isfinite(table).all(axis=1) | (table[:, 3:] < 0).any(axis=1)
+    if bad.any():
+        index = int(np.argmax(bad))
+        cx, cy, theta, size_x, size_y = table[index].tolist()
+        raise InputError(source, f"detection {index} has a non-finite or negative bbox "
+                                 f"(centre {cx}, {cy}, size {size_x} x {size_y}, theta {theta})")
+    classes = [object_class_of(best[0]) if best else None for best in hypotheses]
+    keep = np.array([c is not None for c in classes], dtype=bool)
+    skipped = Counter(best[0] if best else "" for best, kept in zip(hypotheses, keep) if not kept)
+    kept = table[keep]
+    centre, theta, half = kept[:, :2], kept[:, 2], kept[:, 3:] / 2
+    c, s = np.abs(np.cos(theta)), np.abs(np.sin(theta))
+    extent = np.column_stack([c * half[:, 0] + s * half[:, 1], s * half[:, 0] + c * half[:, 1]])
+    detections = CameraDetections(stamp_ns, frame_id, sensor_id, boxes=np.hstack([centre - extent, centre + extent]),
+                                  classes=np.array([int(c) for c in classes if c is not None], dtype=np.int64),
+                                  scores=np.array([best[1] for best, k in zip(hypotheses, keep) if k], dtype=float))
     return detections, skipped
 
 

@@ -17,7 +17,7 @@ from fusion.core.classes import ObjectClass
 from fusion.core.errors import InputError
 from fusion.core.measurements import Boxes3D
 from fusion.messages.detection2d import best_hypothesis, object_class_of
-from fusion.messages.header import MessageTypes, header_frame_id, header_stamp_ns, make_header
+from fusion.messages.header import MessageTypes, make_header, read_header
 
 
 _PLANAR = np.array([0, 1, 2, 5])   # x, y, z, yaw of ROS's x, y, z, roll, pitch, yaw
@@ -72,10 +72,7 @@ def from_boxes3d(types: MessageTypes, boxes: Boxes3D) -> Any:
 def to_boxes3d(msg: Any, sensor_id: str, topic: str = "") -> tuple[Boxes3D, Counter]:
     """The array's boxes as Boxes3D (yaw from the bbox orientation), and a Counter of detections
     skipped per class_id because they are not road users."""
-    where = f"Detection3DArray on {topic!r}" if topic else "Detection3DArray"
-    stamp_ns = header_stamp_ns(msg.header, where)
-    frame_id = header_frame_id(msg.header, where)
-    source = f"{where} (frame {frame_id!r})"
+    stamp_ns, frame_id, source = read_header(msg, "Detection3DArray", topic)
     rows, classes, scores, skipped = [], [], [], Counter()
     for index, det in enumerate(msg.detections):
         try:
@@ -92,10 +89,10 @@ def to_boxes3d(msg: Any, sensor_id: str, topic: str = "") -> tuple[Boxes3D, Coun
         classes.append(int(object_class))
         scores.append(best[1])
     table = np.asarray(rows, dtype=float).reshape(-1, 10)
-    if len(table) and not np.all(np.isfinite(table)):
+    if not np.isfinite(table).all():
         raise InputError(source, f"detection {int(np.argwhere(~np.isfinite(table))[0, 0])} has a non-finite bbox value")
     norms = np.linalg.norm(table[:, 6:], axis=1)
-    if np.any(norms < 1e-6):
+    if (norms < 1e-6).any():
         raise InputError(source, f"detection {int(np.argmax(norms < 1e-6))} has a zero orientation quaternion")
     yaws = quat.to_rpy(table[:, 6:] / norms[:, None]).reshape(-1, 3)[:, 2]
     boxes = Boxes3D(stamp_ns, frame_id, sensor_id, centers=table[:, :3], sizes=table[:, 3:6], yaws=yaws,

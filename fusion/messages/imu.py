@@ -12,7 +12,7 @@ import numpy as np
 
 from fusion.core.errors import InputError
 from fusion.core.measurements import ImuSample
-from fusion.messages.header import MessageTypes, header_frame_id, header_stamp_ns, make_header
+from fusion.messages.header import MessageTypes, make_header, read_header
 
 
 def _vector(v: Any) -> np.ndarray:
@@ -21,12 +21,10 @@ def _vector(v: Any) -> np.ndarray:
 
 def to_imu_sample(msg: Any, sensor_id: str, topic: str = "") -> ImuSample:
     """The angular velocity and specific force of an Imu message."""
-    where = f"Imu on {topic!r}" if topic else "Imu"
-    stamp_ns = header_stamp_ns(msg.header, where)
-    frame_id = header_frame_id(msg.header, where)
+    stamp_ns, frame_id, source = read_header(msg, "Imu", topic)
     for name in ("angular_velocity_covariance", "linear_acceleration_covariance"):
         if float(np.asarray(getattr(msg, name), dtype=float).reshape(-1)[0]) == -1.0:
-            raise InputError(f"{where} (frame {frame_id!r})", f"{name}[0] is -1: the {name.split('_cov')[0]} is not provided")
+            raise InputError(source, f"{name}[0] is -1: the {name.split('_cov')[0]} is not provided")
     return ImuSample(stamp_ns, frame_id, sensor_id, angular_velocity=_vector(msg.angular_velocity),
                      linear_acceleration=_vector(msg.linear_acceleration))
 

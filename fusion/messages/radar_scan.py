@@ -6,6 +6,7 @@ away] and amplitude [dB]. Non-finite returns are dropped and counted; an empty s
 """
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,7 @@ from fusion.core.measurements import RadarDetections
 from fusion.messages.header import MessageTypes, make_header, read_header
 
 RETURN_FIELDS = ("range", "azimuth", "elevation", "doppler_velocity", "amplitude")
+_return_values = attrgetter(*RETURN_FIELDS)
 
 
 def to_radar_detections(msg: Any, sensor_id: str, topic: str = "") -> tuple[RadarDetections, int]:
@@ -25,14 +27,16 @@ def to_radar_detections(msg: Any, sensor_id: str, topic: str = "") -> tuple[Rada
     if returns is None:
         raise InputError(source, "message has no 'returns' field (is it a radar_msgs/RadarScan?)")
     try:
-        table = np.array([[getattr(r, name) for name in RETURN_FIELDS] for r in returns], dtype=float).reshape(-1, 5)
+        table = np.array([_return_values(r) for r in returns], dtype=float).reshape(-1, 5)
     except AttributeError as exc:
         raise InputError(source, f"a return lacks a RadarReturn field: {exc}") from None
-    keep = np.all(np.isfinite(table), axis=1) & (table[:, 0] >= 0)
-    table = table[keep]
+    keep = np.isfinite(table).all(axis=1) & (table[:, 0] >= 0)
+    dropped = len(keep) - int(np.count_nonzero(keep))
+    if dropped:
+        table = table[keep]
     detections = RadarDetections(stamp_ns, frame_id, sensor_id, range=table[:, 0], azimuth=table[:, 1],
                                  elevation=table[:, 2], range_rate=table[:, 3], rcs=table[:, 4])
-    return detections, int(len(keep) - np.count_nonzero(keep))
+    return detections, dropped
 
 
 def from_radar_detections(types: MessageTypes, detections: RadarDetections) -> Any:
