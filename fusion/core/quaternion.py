@@ -16,6 +16,13 @@ from fusion.core.errors import InputError
 def normalize(q: np.ndarray) -> np.ndarray:
     """Unit quaternion(s) with w >= 0 (one canonical sign)."""
     q = np.asarray(q, dtype=float)
+    if _single(q) and len(q) == 4:
+        x, y, z, w = q.tolist()
+        norm = math.sqrt(x * x + y * y + z * z + w * w)
+        if not (norm >= 1e-12 and math.isfinite(norm)):
+            raise InputError("quaternion", f"cannot normalise a zero or non-finite quaternion {q.tolist()}")
+        q = np.array([x / norm, y / norm, z / norm, w / norm])
+        return -q if q[3] < 0.0 else q
     norm = np.linalg.norm(q, axis=-1, keepdims=True)
     if np.any(norm < 1e-12) or not np.all(np.isfinite(q)):
         raise InputError("quaternion", f"cannot normalise a zero or non-finite quaternion {q.tolist()}")
