@@ -164,12 +164,23 @@ class ErrorStateFilter:
             self._earth_body = self.R.T @ self.earth_rate
             self._gravity_coriolis = self.gravity - 2.0 * cross(self.earth_rate, self.v)
 
+    def covariance(self) -> np.ndarray:
+        """P brought up to the nominal state, leaving the pending block open: what outputs and checks
+        read, so that reading the filter never changes it."""
+        return self._propagated() if self._block_dt != 0.0 else self.P
+
     def propagate_covariance(self) -> None:
-        """Bring P up to the nominal state: one transition over the pending block, linearised at
-        its mean specific force and its start attitude."""
-        dt = self._block_dt
-        if dt == 0.0:
+        """Close the pending block: P brought up to the nominal state (before a correction or coast)."""
+        if self._block_dt == 0.0:
             return
+        self.P = self._propagated()
+        self._block_dt = 0.0
+        self._block_f = np.zeros(3)
+
+    def _propagated(self) -> np.ndarray:
+        """One transition over the pending block, linearised at its mean specific force and its start
+        attitude."""
+        dt = self._block_dt
         R0 = self._block_R
         rf = R0 @ skew(self._block_f / dt)
         F = self._F
@@ -182,9 +193,7 @@ class ErrorStateFilter:
         F[6, 12] = F[7, 13] = F[8, 14] = -dt
         cov = F @ self.P @ F.T
         cov[DIAG] += self._qc * dt
-        self.P = 0.5 * (cov + cov.T)
-        self._block_dt = 0.0
-        self._block_f = np.zeros(3)
+        return 0.5 * (cov + cov.T)
 
     def coast(self, dt: float, accel_std: float, yaw_rate_std: float) -> None:
         """Propagate without IMU data (a gap): constant velocity and attitude, with the

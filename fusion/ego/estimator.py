@@ -111,11 +111,12 @@ class EgoEstimator:
         """Time of the current estimate."""
         return self._t_ns if self.initialised else None
 
-    def _position_std(self) -> float:
-        return float(np.sqrt(max(self.filter.P[0, 0], self.filter.P[1, 1])))
+    @staticmethod
+    def _position_std(cov: np.ndarray) -> float:
+        return float(np.sqrt(max(cov[0, 0], cov[1, 1])))
 
-    def _heading_std(self) -> float:
-        attitude_map = self.filter.R @ self.filter.P[TH, TH] @ self.filter.R.T
+    def _heading_std(self, cov: np.ndarray) -> float:
+        attitude_map = self.filter.R @ cov[TH, TH] @ self.filter.R.T
         return float(np.degrees(np.sqrt(max(attitude_map[2, 2], 0.0))))
 
     @property
@@ -123,8 +124,8 @@ class EgoEstimator:
         if self.filter is None:
             return False
         c = self.config.convergence
-        self.filter.propagate_covariance()
-        return self._position_std() <= c.position_std_m and self._heading_std() <= c.heading_std_deg
+        cov = self.filter.covariance()
+        return self._position_std(cov) <= c.position_std_m and self._heading_std(cov) <= c.heading_std_deg
 
     # ------------------------------------------------------------------ input
     def process(self, measurement: object) -> None:
@@ -462,7 +463,7 @@ class EgoEstimator:
     def odometry(self) -> Odometry:
         """The current estimate of base_link in the map frame (nav_msgs/Odometry semantics)."""
         f = self._require_initialised()
-        f.propagate_covariance()
+        cov = f.covariance()
         R = f.R
         position = f.p + R @ self.base_lever
         omega = f.angular_rate(self._gyro)
@@ -477,14 +478,15 @@ class EgoEstimator:
         Jt[0:3, TH] = skew(R.T @ f.v)
         Jt[0:3, BG] = self._base_lever_skew
         Jt[3:6, BG] = -I3
-        twist_cov = Jt @ f.P @ Jt.T
+        twist_cov = Jt @ cov @ Jt.T
         twist_cov[3:6, 3:6] += self._rate_noise
         return Odometry(self._t_ns, self.config.map_frame, self.base_frame, position, matrix_to_quaternion(R),
-                        J @ f.P @ J.T, velocity_body, omega, twist_cov)
+                        J @ cov @ J.T, velocity_body, omega, twist_cov)
 
     def state(self) -> EgoState:
         f = self._require_initialised()
-        return EgoState(self.odometry(), f.ba.copy(), f.bg.copy(), self._position_std(), self._heading_std(),
+        cov = f.covariance()
+        return EgoState(self.odometry(), f.ba.copy(), f.bg.copy(), self._position_std(cov), self._heading_std(cov),
                         True, self.converged)
 
     def pose_at(self, stamp_ns: int) -> Transform:

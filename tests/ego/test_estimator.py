@@ -242,3 +242,22 @@ def test_without_wheels_a_steady_acceleration_is_not_taken_for_tilt(vehicle) -> 
     assert abs(np.degrees(pitch_error)) < 1.0           # 1.4 m/s^2 read as tilt would be 8 deg
     true_speed = np.linalg.norm(drive.trajectory.velocity_at(odom.stamp_ns))
     assert abs(odom.linear_velocity[0] - true_speed) < 1.0   # the speed now, not the GNSS chord's mean
+
+
+def test_reading_the_estimate_never_changes_it(vehicle, urban) -> None:
+    """Odometry, state and convergence checks read the covariance without closing its pending block, so
+    how often a graph publishes or asks for diagnostics cannot change the filter (the live graph reads
+    diagnostics on a wall-clock timer)."""
+    quiet, busy = _estimator(urban, vehicle), _estimator(urban, vehicle)
+    for m in urban.measurements:
+        if m.stamp_ns > 12_000_000_000:
+            break
+        quiet.process(m)
+        busy.process(m)
+        if busy.initialised:
+            busy.odometry()
+            busy.state()
+    a, b = quiet.odometry(), busy.odometry()
+    assert quiet.initialised and a.stamp_ns == b.stamp_ns
+    for name in ("position", "orientation", "pose_covariance", "linear_velocity", "twist_covariance"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
