@@ -1,8 +1,8 @@
 """Replay one bag through the graph's node cores (fusion.graph), as fast as the CPU allows.
 
 Messages go to the Pipeline in the bag's log-time order; header stamps drive the filters, as in
-the live graph. Topics no node reads are skipped with one notice each (the ground-truth topic is
-collected for evaluation instead). A message that cannot be decoded is a rejection in the
+the live graph. Topics no node reads are not even read, and are noted once each (the ground-truth
+topics are read for evaluation instead). A message that cannot be decoded is a rejection in the
 subscribing node's diagnostics, not an error. With `out`, the graph's outputs (object list as
 TrackedObjects, Detection3DArray and markers, ego odometry, tf, front-end detections,
 diagnostics) are recorded, optionally with the inputs, through the atomic BagWriter.
@@ -43,8 +43,8 @@ class ReplayResult:
     truth: list[TruthFrame] = field(default_factory=list)
     ego_truth: list[Odometry] = field(default_factory=list)       # /ground_truth/odometry (with truth)
     ego_estimate: list[Odometry] = field(default_factory=list)    # the ego node's odometry (with truth)
-    messages_read: int = 0
-    messages_used: int = 0
+    messages_read: int = 0      # on the topics the graph (and, with truth, the evaluation) reads
+    messages_used: int = 0      # of them, the ones a node took
     bag_start_ns: int | None = None
     bag_end_ns: int | None = None
     wall_s: float = 0.0
@@ -113,7 +113,8 @@ def replay_bag(path: str | Path, configs: GraphConfigs, *, out: str | Path | Non
     result = ReplayResult(str(path))
     with BagReader(path) as reader:
         pipeline = build_pipeline(configs, set(reader.topics))
-        reader.prepare(pipeline.input_topics | (_TRUTH_TOPICS if truth else frozenset()))
+        wanted = pipeline.input_topics | (_TRUTH_TOPICS if truth else frozenset())
+        reader.prepare(wanted)
         bar = tqdm(desc=f"replay {Path(path).name}", unit="msg", file=sys.stderr, disable=not progress, smoothing=0.1)
         started, cpu_started = time.perf_counter(), time.process_time()
         with BagWriter(out, overwrite=overwrite) if out else nullcontext() as writer:
@@ -122,7 +123,7 @@ def replay_bag(path: str | Path, configs: GraphConfigs, *, out: str | Path | Non
                 result.notices.append("inputs of a ROS 1 bag are not recorded in the output (their bytes are ROS 1 serialized)")
             used: dict[tuple[str, str], bool] = {}   # (topic, type) -> does a node read it
             last_report = None
-            for raw in reader.messages():
+            for raw in reader.messages(wanted):   # other topics are not even read
                 topic, msgtype, log_ns = raw.topic, raw.msgtype, raw.log_ns
                 result.messages_read += 1
                 bar.update()
@@ -149,6 +150,8 @@ def replay_bag(path: str | Path, configs: GraphConfigs, *, out: str | Path | Non
                 else:
                     outputs = pipeline.feed(topic, msg, msgtype, log_ns)
                 last_report = _handle(outputs, result, recorder, truth) or last_report
+            result.notices.extend(f"skipping topic {topic!r} ({msgtype}): no node of the graph reads it"
+                                  for topic, msgtype in reader.topics.items() if topic not in wanted)
             if result.bag_end_ns is not None:
                 last_report = _handle(pipeline.finish(result.bag_end_ns), result, recorder, truth) or last_report
             bar.close()
