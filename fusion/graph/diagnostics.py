@@ -129,7 +129,7 @@ class NodeDiagnostics:
             values[f"{topic} failed"] = str(s.failed)
             if s.accepted:
                 lat = s.latencies_ms()
-                values[f"{topic} latency_ms p50"] = f"{np.percentile(lat, 50):.1f}"
+                values[f"{topic} latency_ms p50"] = f"{np.median(lat):.1f}"
                 values[f"{topic} latency_ms max"] = f"{lat.max():.1f}"
             for i, (reason, count) in enumerate(s.reasons.most_common(MAX_REASONS)):
                 values[f"{topic} reason {i + 1}"] = f"{count}x {reason}"
