@@ -6,6 +6,7 @@ origin at the top-left pixel corner's centre convention of CameraInfo's K matrix
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -53,7 +54,7 @@ class PinholeCamera:
         return cls.from_camera_info(intrinsics.width, intrinsics.height, k, intrinsics.distortion,
                                     intrinsics.distortion_model, frame_id)
 
-    @property
+    @cached_property
     def has_distortion(self) -> bool:
         return bool(np.any(self.distortion != 0))
 
