@@ -1,6 +1,6 @@
 """The lidar front-end node: PointCloud2 sweeps through the lidar detector (deskewed with the ego
-twist when odometry is at hand), or an upstream detector's Detection3DArray checked and passed on;
-either way Boxes3D in the lidar frame go to the tracker."""
+twist when odometry is at hand), or an upstream detector's Detection3DArray checked and passed on
+(then the node does not follow the odometry); either way Boxes3D in the lidar frame go to the tracker."""
 from __future__ import annotations
 
 from typing import Any
@@ -23,9 +23,9 @@ class LidarNode(FrontEndNode):
         self.detector = LidarDetector(detector)
         if input_kind == "points":
             self.add_input(sensor_topic(sensor_id, "points"), {"sensor_msgs/msg/PointCloud2": self._decode_cloud})
+            self.add_input(EGO_ODOMETRY, {"nav_msgs/msg/Odometry": odometry.to_odometry}, sensor_data=False)  # deskewing
         else:
             self.add_input(sensor_topic(sensor_id, "detections"), {"vision_msgs/msg/Detection3DArray": self._decode_boxes})
-        self.add_input(EGO_ODOMETRY, {"nav_msgs/msg/Odometry": odometry.to_odometry}, sensor_data=False)
         self.add_output(frontend_topic(sensor_id), "vision_msgs/msg/Detection3DArray", detection3d.from_boxes3d)
 
     def _decode_cloud(self, msg: Any, topic: str) -> LidarPointCloud:
