@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from fusion.ego.geodesy import GRAVITY_MPS2
@@ -39,10 +40,11 @@ def cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.array([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0])
 
 
+@numba.njit(cache=True, nogil=True)
 def so3_exp(phi: np.ndarray) -> np.ndarray:
     """Rotation matrix of a rotation vector (Rodrigues: I + s [phi]x + c [phi]x^2), with the
     series near zero."""
-    x, y, z = phi.tolist()
+    x, y, z = phi[0], phi[1], phi[2]
     angle2 = x * x + y * y + z * z
     if angle2 < 1e-12:
         s, c = 1.0 - angle2 / 6.0, 0.5 - angle2 / 24.0
@@ -54,6 +56,20 @@ def so3_exp(phi: np.ndarray) -> np.ndarray:
         [c * x * y + s * z, 1.0 - c * (x * x + z * z), c * y * z - s * x],
         [c * x * z - s * y, c * y * z + s * x, 1.0 - c * (x * x + y * y)],
     ])
+
+
+@numba.njit(cache=True, nogil=True)
+def _mechanise(p, v, R, gyro, accel, bg, ba, earth_body, gravity_coriolis, block_f, dt):
+    """One IMU interval (see ErrorStateFilter.predict): p, v, R moved on, and the block's integral of
+    the specific force."""
+    w = (gyro - bg - earth_body) * dt
+    f = accel - ba
+    a = R @ f + gravity_coriolis
+    return p + v * dt + (0.5 * dt * dt) * a, v + a * dt, R @ so3_exp(w), block_f + f * dt
+
+
+_vector = np.zeros(3)
+_mechanise(_vector, _vector, np.eye(3), *[_vector] * 7, 0.01)   # load the compiled kernels at import
 
 
 def matrix_to_quaternion(r: np.ndarray) -> np.ndarray:
@@ -139,14 +155,9 @@ class ErrorStateFilter:
         of covariance_period_s (the error dynamics barely change within one); corrections flush it."""
         if self._block_dt == 0.0:
             self._start_block()
-        w = gyro - self.bg - self._earth_body
-        f = accel - self.ba
-        a = self.R @ f + self._gravity_coriolis
-        self.p = self.p + self.v * dt + (0.5 * dt * dt) * a
-        self.v = self.v + a * dt
-        self.R = self.R @ so3_exp(w * dt)
+        self.p, self.v, self.R, self._block_f = _mechanise(self.p, self.v, self.R, gyro, accel, self.bg, self.ba,
+                                                           self._earth_body, self._gravity_coriolis, self._block_f, dt)
         self._block_dt += dt
-        self._block_f = self._block_f + f * dt
         if self._block_dt >= self.covariance_period_s:
             self.propagate_covariance()
         self._steps += 1
