@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
+import numba
 import numpy as np
 
 from fusion.core.errors import InputError
@@ -59,24 +60,12 @@ class PinholeCamera:
         return bool(np.any(self.distortion != 0))
 
     def _distort(self, xn: np.ndarray) -> np.ndarray:
-        k1, k2, t1, t2, k3 = self.distortion
-        x, y = xn[:, 0], xn[:, 1]
-        r2 = x * x + y * y
-        radial = 1 + k1 * r2 + k2 * r2**2 + k3 * r2**3
-        xd = x * radial + 2 * t1 * x * y + t2 * (r2 + 2 * x * x)
-        yd = y * radial + t1 * (r2 + 2 * y * y) + 2 * t2 * x * y
-        return np.column_stack([xd, yd])
+        return _distort_all(np.ascontiguousarray(xn, dtype=float), self.distortion)
 
     def project(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Pixels (N, 2) of optical-frame points (N, 3), and a mask of points in front of the camera."""
-        p = np.atleast_2d(np.asarray(points, dtype=float))
-        z = p[:, 2]
-        in_front = z > self.min_depth_m
-        xn = p[:, :2] / np.where(in_front, z, 1.0)[:, None]
-        if self.has_distortion:
-            xn = self._distort(xn)
-        uv = xn @ self.K[:2, :2].T + self.K[:2, 2]
-        return uv, in_front
+        p = np.ascontiguousarray(np.atleast_2d(np.asarray(points, dtype=float)))
+        return _project(p, self.K, self.distortion, self.has_distortion, self.min_depth_m)
 
     def unproject(self, uv: np.ndarray) -> np.ndarray:
         """Unit-depth rays (N, 3) (z = 1) through pixels (N, 2), undoing distortion iteratively."""
@@ -110,10 +99,61 @@ class PinholeCamera:
         """2D boxes x1, y1, x2, y2 (N, 4) enclosing projected 3D box corners (N, 8, 3), clipped to the
         image, and a mask of boxes entirely in front of the camera."""
         corners = np.asarray(corners, dtype=float)
-        n = len(corners)
         uv, front = self.project(corners.reshape(-1, 3))
-        uv, front = uv.reshape(n, 8, 2), front.reshape(n, 8).all(axis=1)
-        boxes = np.column_stack([uv[..., 0].min(1), uv[..., 1].min(1), uv[..., 0].max(1), uv[..., 1].max(1)])
-        boxes[:, [0, 2]] = np.clip(boxes[:, [0, 2]], 0, self.width - 1)
-        boxes[:, [1, 3]] = np.clip(boxes[:, [1, 3]], 0, self.height - 1)
-        return boxes, front
+        return _enclosing_boxes(uv, front, len(corners), self.width - 1.0, self.height - 1.0)
+
+
+@numba.njit(cache=True, nogil=True)
+def _distorted(x, y, d):
+    """plumb_bob distortion (k1, k2, t1, t2, k3) of one normalised image point."""
+    k1, k2, t1, t2, k3 = d[0], d[1], d[2], d[3], d[4]
+    r2 = x * x + y * y
+    radial = 1 + k1 * r2 + k2 * r2**2 + k3 * r2**3
+    return x * radial + 2 * t1 * x * y + t2 * (r2 + 2 * x * x), y * radial + t1 * (r2 + 2 * y * y) + 2 * t2 * x * y
+
+
+@numba.njit(cache=True, nogil=True)
+def _distort_all(xn, d):
+    out = np.empty_like(xn)
+    for i in range(len(xn)):
+        out[i, 0], out[i, 1] = _distorted(xn[i, 0], xn[i, 1], d)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _project(points, K, distortion, distorted, min_depth):
+    """PinholeCamera.project, point by point."""
+    uv = np.empty((len(points), 2))
+    front = np.empty(len(points), dtype=np.bool_)
+    for i in range(len(points)):
+        front[i] = points[i, 2] > min_depth
+        depth = points[i, 2] if front[i] else 1.0
+        x, y = points[i, 0] / depth, points[i, 1] / depth
+        if distorted:
+            x, y = _distorted(x, y, distortion)
+        uv[i, 0] = x * K[0, 0] + y * K[0, 1] + K[0, 2]
+        uv[i, 1] = x * K[1, 0] + y * K[1, 1] + K[1, 2]
+    return uv, front
+
+
+@numba.njit(cache=True, nogil=True)
+def _enclosing_boxes(uv, front, n, max_u, max_v):
+    """Per box of 8 consecutive projected corners: the enclosing pixel box clipped to [0, max], and
+    whether all 8 corners are in front of the camera."""
+    boxes = np.empty((n, 4))
+    all_front = np.ones(n, dtype=np.bool_)
+    for b in range(n):
+        corners = uv[8 * b:8 * b + 8]
+        boxes[b, 0], boxes[b, 1] = corners[:, 0].min(), corners[:, 1].min()
+        boxes[b, 2], boxes[b, 3] = corners[:, 0].max(), corners[:, 1].max()
+        for k in range(4):
+            boxes[b, k] = min(max(boxes[b, k], 0.0), max_u if k % 2 == 0 else max_v)
+        for k in range(8):
+            all_front[b] &= front[8 * b + k]
+    return boxes, all_front
+
+
+# load the compiled kernels at import
+_project(np.ones((1, 3)), np.eye(3), np.zeros(5), True, 0.1)
+_distort_all(np.zeros((1, 2)), np.zeros(5))
+_enclosing_boxes(np.zeros((8, 2)), np.ones(8, dtype=np.bool_), 1, 1.0, 1.0)
