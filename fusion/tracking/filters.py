@@ -104,9 +104,9 @@ class MeasurementPrediction:
 
 def ekf_measurement(model: MeasurementModel, motion: MotionModel, x: np.ndarray, P: np.ndarray,
                     pose: SensorPose, sizes: np.ndarray) -> MeasurementPrediction:
-    H = model.jacobian(motion, x, pose, sizes)
+    zhat, H = model.predict_with_jacobian(motion, x, pose, sizes)
     cross = P @ transpose(H)
-    return MeasurementPrediction(model.predict(motion, x, pose, sizes), H @ cross, cross, H)
+    return MeasurementPrediction(zhat, H @ cross, cross, H)
 
 
 def ukf_measurement(model: MeasurementModel, motion: MotionModel, x: np.ndarray, P: np.ndarray,

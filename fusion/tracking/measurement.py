@@ -134,6 +134,11 @@ class MeasurementModel(ABC):
     def jacobian(self, motion: MotionModel, x: np.ndarray, pose: SensorPose, sizes: np.ndarray) -> np.ndarray:
         """H = dh/dx (N, m, d)."""
 
+    def predict_with_jacobian(self, motion: MotionModel, x: np.ndarray, pose: SensorPose,
+                              sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """h(x) and H together (what an EKF needs); models that compute both in one pass override it."""
+        return self.predict(motion, x, pose, sizes), self.jacobian(motion, x, pose, sizes)
+
     @abstractmethod
     def visible(self, motion: MotionModel, x: np.ndarray, sizes: np.ndarray, pose: SensorPose) -> np.ndarray:
         """Tracks (N,) the sensor could have detected (field of view and range): only they count a miss."""

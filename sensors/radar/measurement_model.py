@@ -92,9 +92,13 @@ class RadarPolarModel(MeasurementModel):
 
     def jacobian(self, motion: MotionModel, x: np.ndarray, pose: SensorPose, sizes: np.ndarray) -> np.ndarray:
         """The surface offset is taken as locally constant (its derivatives are left out)."""
-        _, by_position, by_velocity = self._polar(motion, x, pose, sizes, True)
+        return self.predict_with_jacobian(motion, x, pose, sizes)[1]
+
+    def predict_with_jacobian(self, motion: MotionModel, x: np.ndarray, pose: SensorPose,
+                              sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        z, by_position, by_velocity = self._polar(motion, x, pose, sizes, True)
         jp, jv = motion.position_velocity_jacobian(x)
-        return by_position @ jp + by_velocity @ jv
+        return z, by_position @ jp + by_velocity @ jv
 
     def visible(self, motion: MotionModel, x: np.ndarray, sizes: np.ndarray, pose: SensorPose) -> np.ndarray:
         s = self.sensor
