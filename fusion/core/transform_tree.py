@@ -115,7 +115,6 @@ class TransformTree:
         if child in self._static:
             return self._static[child]
         edge = self._dynamic[child]
-        name = f"{self._parent[child]} -> {child}"
         if stamp_ns is None:
             return edge.transforms[-1]
         stamps = edge.stamps
@@ -128,7 +127,7 @@ class TransformTree:
             if gap <= self.extrapolation_tolerance_ns:
                 return edge.transforms[end]
             raise InputError(
-                f"transform {name}",
+                f"transform {self._parent[child]} -> {child}",
                 f"stamp {stamp_ns} ns is outside the buffered range [{stamps[0]}, {stamps[-1]}] ns by {gap / 1e6:.1f} ms",
             )
         t0, t1 = stamps[i - 1], stamps[i]

@@ -63,8 +63,10 @@ class BatchedEngine:
     def _checked(self, P: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Symmetrised covariances, repaired where they lost positive definiteness; failed mask."""
         P, repaired, failed = ensure_positive_definite(P)
-        self.repairs += int(repaired.sum())
-        P[failed] = np.eye(P.shape[-1])   # such tracks are dropped by the caller; keeps the batch computable
+        if repaired.any():
+            self.repairs += int(repaired.sum())
+        if failed.any():
+            P[failed] = np.eye(P.shape[-1])   # such tracks are dropped by the caller; keeps the batch computable
         return P, failed
 
     def _screened(self, P: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

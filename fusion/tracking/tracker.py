@@ -293,10 +293,10 @@ class MultiObjectTracker:
         residual = model.residual(det.z[dj], pred.zhat[local])
         S = pred.S0[local] + det.R[dj]
         d2 = mahalanobis2(residual, S)
+        pairs = Candidates(sensor.kind, ti, dj, residual, S, d2, track_classes, detection_classes, det.scores[dj], None)
         gated = d2 <= sensor.gate
-        dj = dj[gated]
-        pairs = Candidates(sensor.kind, ti[gated], dj, residual[gated], S[gated], d2[gated], track_classes[gated],
-                           detection_classes[gated], det.scores[dj], None)
+        if not gated.all():
+            pairs = pairs.select(gated)
         measure = model.settings.geometric
         if measure != "none" and len(pairs):
             fn, higher_is_closer = GEOMETRIC_MEASURES[measure]
