@@ -69,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"tracked {result.measurements} camera/radar/lidar batches with {tracker_config.motion.model.upper()} "
           f"{tracker_config.filter.kind.upper()} in {result.seconds:.1f} s "
           f"({summary['timing']['realtime_factor']:g}x real time); {mean_objects:.1f} objects per frame, "
-          f"{reported} tracks reported ({result.diagnostics['tracks_created']} started, most never confirmed: radar clutter)")
+          f"{reported} tracks reported ({result.diagnostics['tracks_created']} started, "
+          f"{result.diagnostics['tracks_deleted'].get('tentative_lost', 0)} of them lost before confirmation)")
     print(f"HOTA {metrics['HOTA']:.3f}  DetA {metrics['DetA']:.3f}  AssA {metrics['AssA']:.3f}  MOTA {metrics['MOTA']:.3f}  "
           f"IDSW {metrics['IDSW']}  IDF1 {metrics['IDF1']:.3f}  position RMSE {metrics['position_rmse_m']:.2f} m  "
           f"velocity RMSE {metrics['velocity_rmse_mps']:.2f} m/s")

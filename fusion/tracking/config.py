@@ -84,8 +84,9 @@ class SensorTracking(StrictModel):
     class_confidence: OpenProbability = 0.8  # probability that the detection's class label is right
     miss_evidence: Probability = 0.5     # share of the sensor's detection probability a miss counts with
     min_score: float = -1.0e9            # detections scoring below are dropped (counted)
-    # 'single': every unassigned detection starts a track; 'two_point': only one within reach of an
-    # unassigned detection of an earlier scan (fusion.tracking.initiation), which keeps clutter out
+    # 'single': every unassigned detection starts a track; 'two_point': only one within reach of another
+    # unassigned detection, of an earlier scan or close by in the same scan (fusion.tracking.initiation),
+    # which keeps clutter out
     initiation: Literal["single", "two_point"] = "single"
     initiation_window_s: Positive = 0.15     # how long an unassigned detection waits for its second
     initiation_radius_m: Positive = 2.5      # reach between the two: this radius ...

@@ -1,12 +1,14 @@
-"""Two-point track initiation: an unassigned detection starts a track only when an unassigned one of
-an earlier scan lies within reach of it.
+"""Two-point track initiation: an unassigned detection starts a track only when another unassigned one
+lies within reach of it: one of an earlier scan, or one of the same scan close by.
 
-Radar clutter (kerbs, poles, multipath) appears at new places scan after scan; started one track per
-return, it fills the track table with tentative tracks that only die after their misses, and every
-cycle pays for them. A real object returns near where it was: it starts its track on its second scan.
-The detections that started nothing are kept `initiation_window_s` as seeds; a detection confirms a
-seed within `initiation_radius_m` plus `initiation_speed_mps` times the time between them (the
-object may have moved that far). A confirmed seed is used up, so one object starts one track.
+Radar clutter (kerbs, poles, multipath) appears at new places scan after scan, one return at a time;
+started one track per return, it fills the track table with tentative tracks that only die after
+their misses, and every cycle pays for them. A real object returns near where it was, and a vehicle
+often gives several returns at once: it starts its track on its second scan, or at once. The
+detections that started nothing are kept `initiation_window_s` as seeds; a detection confirms a seed
+within `initiation_radius_m` plus `initiation_speed_mps` times the time between them (the object may
+have moved that far), and two of one scan confirm each other within `initiation_radius_m`. A
+confirmed seed is used up, so one object starts one track.
 """
 from __future__ import annotations
 
@@ -31,8 +33,8 @@ class TwoPointInitiation:
 
     def confirm(self, points: np.ndarray, stamp_ns: int) -> np.ndarray:
         """Mask over `points` (K, 2), the tracking-frame positions of unassigned detections at stamp_ns:
-        those confirming a seed (they start tracks). The others become seeds; seeds older than the
-        window and the confirmed ones are dropped."""
+        those confirming a seed or one another (they start tracks). The others become seeds; seeds
+        older than the window and the confirmed ones are dropped."""
         confirmed, self.points, self.stamps = _confirm(self.points, self.stamps, np.ascontiguousarray(points, dtype=float),
                                                        stamp_ns, self.window_ns, self.radius, self.speed)
         return confirmed
@@ -41,7 +43,8 @@ class TwoPointInitiation:
 @numba.njit(cache=True, nogil=True)
 def _confirm(seeds, stamps, points, stamp_ns, window_ns, radius, speed):
     """(confirmed mask over points, the seeds kept, their stamps): seeds of an earlier stamp within
-    the window confirm every point within radius + speed x elapsed; a confirming seed is used up."""
+    the window confirm every point within radius + speed x elapsed (a confirming seed is used up),
+    and points within radius of each other confirm each other."""
     n, m = len(points), len(seeds)
     confirmed = np.zeros(n, dtype=np.bool_)
     keep = np.zeros(m, dtype=np.bool_)
@@ -53,6 +56,10 @@ def _confirm(seeds, stamps, points, stamp_ns, window_ns, radius, speed):
                 if np.sqrt((points[i, 0] - seeds[j, 0]) ** 2 + (points[i, 1] - seeds[j, 1]) ** 2) <= reach:
                     confirmed[i] = True
                     keep[j] = False
+    for i in range(n):             # two returns of one scan close together: an extended object
+        for k in range(i + 1, n):
+            if np.sqrt((points[i, 0] - points[k, 0]) ** 2 + (points[i, 1] - points[k, 1]) ** 2) <= radius:
+                confirmed[i] = confirmed[k] = True
     count = keep.sum() + n - confirmed.sum()
     kept_points = np.empty((count, 2))
     kept_stamps = np.empty(count, dtype=np.int64)

@@ -1,5 +1,5 @@
-"""Two-point initiation: clutter that moves from scan to scan starts no track, an object starts one on
-its second scan; seeds expire, are used up once, and never confirm each other within one scan."""
+"""Two-point initiation: clutter that moves from scan to scan starts no track; an object starts one on
+its second scan, or at once when it gives two close returns; seeds expire and are used up once."""
 from __future__ import annotations
 
 import numpy as np
@@ -28,12 +28,12 @@ def test_a_return_near_an_earlier_one_confirms_it_and_uses_it_up():
     assert not seeds.confirm(np.array([[10.0, 0.0]]), 60 * MS).any()
 
 
-def test_seeds_expire_and_one_scan_never_confirms_itself():
-    seeds = _seeds(initiation_window_s=0.1)
-    assert not seeds.confirm(np.array([[0.0, 0.0], [0.5, 0.0]]), 0).any()      # two returns of one scan
-    assert not seeds.confirm(np.array([[0.2, 0.0]]), 0).any()                    # another sensor, same stamp
-    assert len(seeds) == 3
-    assert not seeds.confirm(np.array([[0.0, 0.0]]), 101 * MS).any()            # all three expired
+def test_seeds_expire_and_close_returns_of_one_scan_confirm_each_other():
+    seeds = _seeds(initiation_window_s=0.1, initiation_radius_m=1.0)
+    assert seeds.confirm(np.array([[0.0, 0.0], [0.5, 0.0], [5.0, 0.0]]), 0).tolist() == [True, True, False]
+    assert not seeds.confirm(np.array([[5.5, 0.0]]), 0).any()                  # another sensor, same stamp
+    np.testing.assert_allclose(seeds.points, [[5.0, 0.0], [5.5, 0.0]])
+    assert not seeds.confirm(np.array([[5.0, 0.0]]), 101 * MS).any()            # both expired
     assert len(seeds) == 1
     assert seeds.confirm(np.zeros((0, 2)), 150 * MS).shape == (0,)
 
@@ -58,17 +58,17 @@ def test_radar_clutter_starts_tracks_only_with_single_initiation(vehicle, tracke
     assert created["two_point"] <= created["single"] / 10
 
 
-def test_an_object_starts_one_track_on_its_second_scan(vehicle, tracker_config):
-    tracker = MultiObjectTracker(_radar_only(tracker_config, "two_point"), vehicle, vehicle.transform_tree())
-    for k in range(8):
-        # a car 30 m ahead closing at 5 m/s: two returns a scan, 0.6 m apart
-        rng = 30.0 - 5.0 * 0.05 * k
-        tracker.step(RadarDetections(1_000_000_000 + k * 50 * MS, "radar_front", "radar_front",
-                                     range=np.array([rng, rng + 0.6]), azimuth=np.array([0.0, 0.01]),
-                                     range_rate=np.full(2, -5.0), rcs=np.full(2, 10.0)))
-        if k == 0:
-            assert len(tracker.tracks) == 0
-    assert tracker.diagnostics()["tracks_created"] == 1
-    objects = tracker.object_list()
-    assert len(objects) == 1
-    assert abs(objects.velocity[0, 0] + 5.0) < 1.0
+def test_an_object_starts_one_track_on_its_second_scan_or_at_once_with_two_returns(vehicle, tracker_config):
+    for offsets, first_scan_with_track in (([0.0], 1), ([0.0, 0.6], 0)):
+        tracker = MultiObjectTracker(_radar_only(tracker_config, "two_point"), vehicle, vehicle.transform_tree())
+        for k in range(8):
+            # a car 30 m ahead closing at 5 m/s: one return a scan, or two 0.6 m apart
+            rng = 30.0 - 5.0 * 0.05 * k + np.array(offsets)
+            tracker.step(RadarDetections(1_000_000_000 + k * 50 * MS, "radar_front", "radar_front",
+                                         range=rng, azimuth=np.full(len(rng), 0.01), range_rate=np.full(len(rng), -5.0),
+                                         rcs=np.full(len(rng), 10.0)))
+            assert (len(tracker.tracks) > 0) == (k >= first_scan_with_track)
+        assert tracker.diagnostics()["tracks_created"] == 1
+        objects = tracker.object_list()
+        assert len(objects) == 1
+        assert abs(objects.velocity[0, 0] + 5.0) < 1.0
