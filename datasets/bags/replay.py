@@ -134,7 +134,7 @@ def replay_bag(path: str | Path, configs: GraphConfigs, *, out: str | Path | Non
                     continue
                 key = (topic, msgtype)
                 if key not in used:
-                    used[key] = topic in pipeline.input_topics and pipeline.accepts(*key)
+                    used[key] = pipeline.accepts(*key)   # the topic is wanted; is its type one a node reads
                     if not used[key]:
                         result.notices.append(f"skipping topic {topic!r} ({msgtype}): no node of the graph reads it")
                 if not used[key]:

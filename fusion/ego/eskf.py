@@ -16,9 +16,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 
+from fusion.core.compiled import compiled
 from fusion.ego.geodesy import GRAVITY_MPS2
 
 P, V, TH, BA, BG = slice(0, 3), slice(3, 6), slice(6, 9), slice(9, 12), slice(12, 15)
@@ -40,7 +40,7 @@ def cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.array([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0])
 
 
-@numba.njit(cache=True, nogil=True)
+@compiled
 def so3_exp(phi: np.ndarray) -> np.ndarray:
     """Rotation matrix of a rotation vector (Rodrigues: I + s [phi]x + c [phi]x^2), with the
     series near zero."""
@@ -58,7 +58,7 @@ def so3_exp(phi: np.ndarray) -> np.ndarray:
     ])
 
 
-@numba.njit(cache=True, nogil=True)
+@compiled
 def _mechanise(p, v, R, gyro, accel, bg, ba, earth_body, gravity_coriolis, block_f, dt):
     """One IMU interval (see ErrorStateFilter.predict): p, v, R moved on, and the block's integral of
     the specific force."""
@@ -69,7 +69,7 @@ def _mechanise(p, v, R, gyro, accel, bg, ba, earth_body, gravity_coriolis, block
 
 
 _vector = np.zeros(3)
-_mechanise(_vector, _vector, np.eye(3), *[_vector] * 7, 0.01)   # load the compiled kernels at import
+_mechanise(_vector, _vector, np.eye(3), *[_vector] * 7, 0.01)   # load at import (fusion.core.compiled)
 
 
 def matrix_to_quaternion(r: np.ndarray) -> np.ndarray:

@@ -138,7 +138,7 @@ def fit(task: TrainingTask, hyper: Hyper, out: Path, device: torch.device, resum
     if resume and not last.is_file():
         raise InputError(str(out), f"--resume given but there is no {LAST} to resume from")
     if not resume and last.is_file():
-        raise InputError(str(out), f"holds a training run already: pass --resume to continue it or choose another --out")
+        raise InputError(str(out), "holds a training run already: pass --resume to continue it or choose another --out")
     out.mkdir(parents=True, exist_ok=True)
     (out / CONFIG).write_text(yaml.safe_dump({"/**": {"ros__parameters": task.config.model_dump()}}, sort_keys=False))
 

@@ -72,15 +72,14 @@ def to_camera_detections(msg: Any, sensor_id: str, topic: str = "") -> tuple[Cam
         raise InputError(source, f"detection {index} has a non-finite or negative bbox "
                                  f"(centre {cx}, {cy}, size {size_x} x {size_y}, theta {theta})")
     classes = [object_class_of(best[0]) if best else None for best in hypotheses]
-    keep = np.array([c is not None for c in classes], dtype=bool)
-    skipped = Counter(best[0] if best else "" for best, kept in zip(hypotheses, keep) if not kept)
-    kept = table[keep]
-    centre, theta, half = kept[:, :2], kept[:, 2], kept[:, 3:] / 2
+    kept = [i for i, object_class in enumerate(classes) if object_class is not None]
+    skipped = Counter(best[0] if best else "" for best, object_class in zip(hypotheses, classes) if object_class is None)
+    centre, theta, half = table[kept, :2], table[kept, 2], table[kept, 3:] / 2
     c, s = np.abs(np.cos(theta)), np.abs(np.sin(theta))
     extent = np.column_stack([c * half[:, 0] + s * half[:, 1], s * half[:, 0] + c * half[:, 1]])
     detections = CameraDetections(stamp_ns, frame_id, sensor_id, boxes=np.hstack([centre - extent, centre + extent]),
-                                  classes=np.array([int(c) for c in classes if c is not None], dtype=np.int64),
-                                  scores=np.array([best[1] for best, k in zip(hypotheses, keep) if k], dtype=float))
+                                  classes=np.array([int(classes[i]) for i in kept], dtype=np.int64),
+                                  scores=np.array([hypotheses[i][1] for i in kept], dtype=float))
     return detections, skipped
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-import numba
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 from scipy.sparse import csr_array
@@ -24,6 +23,7 @@ from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 from scipy.stats import chi2
 
 from fusion.core.classes import NUM_CLASSES, ObjectClass
+from fusion.core.compiled import compiled
 from fusion.tracking.config import AssociationConfig, SensorTracking
 from fusion.tracking.geometry import GEOMETRIC_MEASURES, near_pairs
 from fusion.tracking.kernels import mahalanobis2  # noqa: F401  (the gate's distance, part of this module's API)
@@ -138,7 +138,7 @@ def unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return _unique_inverse(np.ascontiguousarray(values, dtype=np.int64))
 
 
-@numba.njit(cache=True, nogil=True)
+@compiled
 def _unique_inverse(values):
     order = np.argsort(values, kind="mergesort")
     unique = np.empty(len(values), dtype=np.int64)
@@ -152,7 +152,7 @@ def _unique_inverse(values):
     return unique[:count], inverse
 
 
-_unique_inverse(np.zeros(1, dtype=np.int64))   # load the compiled kernel at import (see fusion.tracking.kernels)
+_unique_inverse(np.zeros(1, dtype=np.int64))   # load at import (fusion.core.compiled)
 
 
 def assign(pairs_tracks: np.ndarray, pairs_detections: np.ndarray, costs: np.ndarray, unassigned_cost: float,

@@ -13,6 +13,7 @@ The per-track matrix formulas run in compiled kernels (fusion.tracking.kernels).
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 import numpy as np
 
 from fusion.tracking.kernels import joseph_update, sigma_point_update, symmetrized_definite

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Callable
 
-import numba
 import numpy as np
 from scipy.spatial import cKDTree
 
 from datasets.kitti.box_iou import bev_intersection
 from fusion.core.boxes import box_corners
+from fusion.core.compiled import compiled
 
 _DENSE_PAIRS = 4096   # point pairs up to which all distances are computed at once (a k-d tree only pays off beyond)
 
@@ -39,7 +39,7 @@ def near_pairs(a: np.ndarray, b: np.ndarray | None, radius: float) -> tuple[np.n
     return found["i"][order].astype(np.int64), found["j"][order].astype(np.int64), found["v"][order]
 
 
-@numba.njit(cache=True, nogil=True)
+@compiled
 def _all_pairs_within(a: np.ndarray, b: np.ndarray, radius: float, upper: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """near_pairs by comparing every pair (j > i only when `upper`)."""
     n, m, k = len(a), len(b), a.shape[1]
@@ -59,7 +59,7 @@ def _all_pairs_within(a: np.ndarray, b: np.ndarray, radius: float, upper: bool) 
     return i_out[:count], j_out[:count], d_out[:count]
 
 
-_all_pairs_within(np.zeros((2, 2)), np.zeros((2, 2)), 1.0, True)   # load the compiled kernel at import
+_all_pairs_within(np.zeros((2, 2)), np.zeros((2, 2)), 1.0, True)   # load at import (fusion.core.compiled)
 
 
 def _footprints(boxes: np.ndarray) -> np.ndarray:

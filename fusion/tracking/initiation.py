@@ -12,9 +12,9 @@ confirmed seed is used up, so one object starts one track.
 """
 from __future__ import annotations
 
-import numba
 import numpy as np
 
+from fusion.core.compiled import compiled
 from fusion.tracking.config import SensorTracking
 
 
@@ -40,7 +40,7 @@ class TwoPointInitiation:
         return confirmed
 
 
-@numba.njit(cache=True, nogil=True)
+@compiled
 def _confirm(seeds, stamps, points, stamp_ns, window_ns, radius, speed):
     """(confirmed mask over points, the seeds kept, their stamps): seeds of an earlier stamp within
     the window confirm every point within radius + speed x elapsed (a confirming seed is used up),
@@ -75,4 +75,4 @@ def _confirm(seeds, stamps, points, stamp_ns, window_ns, radius, speed):
     return confirmed, kept_points, kept_stamps
 
 
-_confirm(np.zeros((1, 2)), np.zeros(1, dtype=np.int64), np.zeros((1, 2)), 1, 1, 1.0, 1.0)   # load at import
+_confirm(np.zeros((1, 2)), np.zeros(1, dtype=np.int64), np.zeros((1, 2)), 1, 1, 1.0, 1.0)   # load at import (fusion.core.compiled)

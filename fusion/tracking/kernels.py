@@ -2,20 +2,18 @@
 
 A cycle works on a few dozen tracks with 4x4 to 10x10 state covariances and 2x2 to 4x4 innovation
 covariances: numpy's batched calls spend more on dispatch than on arithmetic there, a dozen calls per
-formula. Each kernel here does one formula for every row in one compiled pass. numba caches the
-machine code on disk, so only the first use on a machine compiles; importing this module loads the
-kernels for C-contiguous float arrays (what the tracker passes), so that no tracking cycle waits for
-that.
+formula. Each kernel here does one formula for every row in one compiled pass (fusion.core.compiled:
+cached on disk, loaded at import).
 """
 from __future__ import annotations
 
-import numba
 import numpy as np
 
-_jit = numba.njit(cache=True, nogil=True)
+from fusion.core.compiled import compiled
 
 
-@_jit
+
+@compiled
 def _solve_into(A: np.ndarray, b: np.ndarray, out: np.ndarray) -> bool:
     """out = A^-1 b for one small square A and b (m, n) by Gaussian elimination with partial pivoting;
     False when A is singular (out is then undefined)."""
@@ -50,7 +48,7 @@ def _solve_into(A: np.ndarray, b: np.ndarray, out: np.ndarray) -> bool:
     return True
 
 
-@_jit
+@compiled
 def mahalanobis2(residual: np.ndarray, S: np.ndarray) -> np.ndarray:
     """r^T S^-1 r (K,) of residuals (K, m) under covariances (K, m, m); inf where S is singular."""
     k, m = residual.shape
@@ -69,7 +67,7 @@ def mahalanobis2(residual: np.ndarray, S: np.ndarray) -> np.ndarray:
     return out
 
 
-@_jit
+@compiled
 def _gain(cross: np.ndarray, S: np.ndarray) -> np.ndarray:
     """K = cross S^-1 (d, m) for one track, through S^T K^T = cross^T (S symmetric up to rounding);
     NaN where S is singular (the caller's finiteness check drops the track)."""
@@ -80,7 +78,28 @@ def _gain(cross: np.ndarray, S: np.ndarray) -> np.ndarray:
     return kt.T.copy()
 
 
-@_jit
+@compiled
+def _corrected(x: np.ndarray, K: np.ndarray, y: np.ndarray, out: np.ndarray) -> None:
+    """out = x + K y for one track."""
+    for a in range(len(x)):
+        s = x[a]
+        for b in range(len(y)):
+            s += K[a, b] * y[b]
+        out[a] = s
+
+
+@compiled
+def _product(A: np.ndarray, B: np.ndarray, out: np.ndarray) -> None:
+    """out = A @ B for small matrices (numba's @ calls BLAS, which costs more at these sizes)."""
+    for a in range(A.shape[0]):
+        for b in range(B.shape[1]):
+            s = 0.0
+            for c in range(A.shape[1]):
+                s += A[a, c] * B[c, b]
+            out[a, b] = s
+
+
+@compiled
 def joseph_update(x: np.ndarray, P: np.ndarray, y: np.ndarray, S: np.ndarray, cross: np.ndarray, H: np.ndarray,
                   R: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Kalman update of K rows with a measurement Jacobian: x + K y and the Joseph form
@@ -94,27 +113,15 @@ def joseph_update(x: np.ndarray, P: np.ndarray, y: np.ndarray, S: np.ndarray, cr
     KR = np.empty((d, m))
     for i in range(n):
         K = _gain(cross[i], S[i])
+        _corrected(x[i], K, y[i], x_new[i])
         for a in range(d):
-            s = x[i, a]
-            for b in range(m):
-                s += K[a, b] * y[i, b]
-            x_new[i, a] = s
             for b in range(d):
                 s = 1.0 if a == b else 0.0
                 for c in range(m):
                     s -= K[a, c] * H[i, c, b]
                 A[a, b] = s
-            for b in range(m):
-                s = 0.0
-                for c in range(m):
-                    s += K[a, c] * R[i, c, b]
-                KR[a, b] = s
-        for a in range(d):
-            for b in range(d):
-                s = 0.0
-                for c in range(d):
-                    s += A[a, c] * P[i, c, b]
-                AP[a, b] = s
+        _product(K, R[i], KR)
+        _product(A, P[i], AP)
         for a in range(d):
             for b in range(d):
                 s = 0.0
@@ -126,7 +133,7 @@ def joseph_update(x: np.ndarray, P: np.ndarray, y: np.ndarray, S: np.ndarray, cr
     return x_new, P_new
 
 
-@_jit
+@compiled
 def sigma_point_update(x: np.ndarray, P: np.ndarray, y: np.ndarray, S: np.ndarray,
                        cross: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Kalman update of K rows without a Jacobian (unscented): x + K y and P - K S K^T."""
@@ -137,16 +144,8 @@ def sigma_point_update(x: np.ndarray, P: np.ndarray, y: np.ndarray, S: np.ndarra
     KS = np.empty((d, m))
     for i in range(n):
         K = _gain(cross[i], S[i])
-        for a in range(d):
-            s = x[i, a]
-            for b in range(m):
-                s += K[a, b] * y[i, b]
-            x_new[i, a] = s
-            for b in range(m):
-                s = 0.0
-                for c in range(m):
-                    s += K[a, c] * S[i, c, b]
-                KS[a, b] = s
+        _corrected(x[i], K, y[i], x_new[i])
+        _product(K, S[i], KS)
         for a in range(d):
             for b in range(d):
                 s = P[i, a, b]
@@ -156,7 +155,7 @@ def sigma_point_update(x: np.ndarray, P: np.ndarray, y: np.ndarray, S: np.ndarra
     return x_new, P_new
 
 
-@_jit
+@compiled
 def symmetrized_definite(P: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(P + P^T) / 2, and per row whether it is finite and whether it is positive definite (a
     Cholesky factorisation succeeds)."""
@@ -192,7 +191,7 @@ def symmetrized_definite(P: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
     return out, finite, definite
 
 
-@_jit
+@compiled
 def covariance_suspects(P: np.ndarray) -> np.ndarray:
     """A cheap screen (N,): covariances (N, d, d) with a non-finite entry or a non-positive variance."""
     n, d, _ = P.shape
@@ -207,7 +206,7 @@ def covariance_suspects(P: np.ndarray) -> np.ndarray:
     return suspect
 
 
-@_jit
+@compiled
 def nonfinite_rows(x: np.ndarray) -> np.ndarray:
     """Rows (N,) of x (N, d) with a non-finite entry."""
     n, d = x.shape
@@ -220,6 +219,7 @@ def nonfinite_rows(x: np.ndarray) -> np.ndarray:
 
 
 def _load() -> None:
+    """Load the kernels at import (fusion.core.compiled)."""
     x, P, y, S = np.zeros((1, 2)), np.eye(2)[None], np.zeros((1, 1)), np.ones((1, 1, 1))
     cross, H = np.zeros((1, 2, 1)), np.zeros((1, 1, 2))
     joseph_update(x, P, y, S, cross, H, S)

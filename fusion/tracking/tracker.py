@@ -409,18 +409,18 @@ class MultiObjectTracker:
         if dt > 0 and len(engine):
             engine = engine.copy()
             engine.predict(dt)
-        status = self.tracks.status
+        status = self.tracks.status   # the rows reported, as indices: every array below is a copy
         rows = np.arange(len(status)) if include_tentative else np.flatnonzero(status != TrackStatus.TENTATIVE)
         x, P = engine.estimate()
         kin = self.motion.kinematics(x[rows], P[rows])
         t = self.tracks
         return ObjectList(
-            stamp_ns=stamp, frame_id=self.frame_id, track_ids=t.ids[rows].copy(), classes=t.classes[rows],
-            class_probabilities=t.class_probs[rows].copy(), position=kin.position, velocity=kin.velocity,
+            stamp_ns=stamp, frame_id=self.frame_id, track_ids=t.ids[rows], classes=t.classes[rows],
+            class_probabilities=t.class_probs[rows], position=kin.position, velocity=kin.velocity,
             acceleration=kin.acceleration, yaw=kin.yaw, yaw_rate=kin.yaw_rate, pose_covariance=kin.pose_covariance,
-            twist_covariance=kin.twist_covariance, size=t.size[rows].copy(),
+            twist_covariance=kin.twist_covariance, size=t.size[rows],
             existence_probability=t.existence[rows] * self.config.management.existence_survival_per_s**dt,
-            age_s=(stamp - t.created_ns[rows]) * 1e-9, status=t.status[rows].copy(), sensor_mask=t.sensor_mask[rows].copy(),
+            age_s=(stamp - t.created_ns[rows]) * 1e-9, status=t.status[rows], sensor_mask=t.sensor_mask[rows],
             sensor_names=self.sensor_names,
         )
 

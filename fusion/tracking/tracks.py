@@ -3,17 +3,16 @@
 The kinematic state lives in the filter engine; this table holds, row for row, everything else: ids,
 class probabilities, existence probability, status, hit history (M of N), misses, stamps, the
 smoothed box size and which sensors contributed. The per-track rules run every cycle on a few dozen
-rows, so they are compiled loops (numba) that update the table in place (loaded at import, like
-fusion.tracking.kernels).
+rows, so they are compiled loops (fusion.core.compiled) that update the table in place.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-import numba
 import numpy as np
 
 from fusion.core.classes import NUM_CLASSES
+from fusion.core.compiled import compiled
 from fusion.core.objects import TrackStatus
 from fusion.tracking.config import ManagementConfig
 from fusion.tracking.geometry import near_pairs, pairwise_iou_3d
@@ -21,7 +20,6 @@ from fusion.tracking.geometry import near_pairs, pairwise_iou_3d
 _TENTATIVE, _CONFIRMED, _COASTING = int(TrackStatus.TENTATIVE), int(TrackStatus.CONFIRMED), int(TrackStatus.COASTING)
 # Why a track is deleted, in the order a track is counted under (the first that applies).
 EXPIRY_REASONS = ("tentative_lost", "coasted_out", "low_existence", "uncertain", "duplicate")
-_jit = numba.njit(cache=True, nogil=True)
 
 
 @dataclass
@@ -103,7 +101,7 @@ class TrackLifecycle:
                      confidence: float) -> None:
         """Bayes update of the class probabilities of `rows` by their detections' classes (those known),
         then forgetting towards uniform."""
-        _fuse_classes(table.class_probs, rows, classes, class_known, confidence, self.config.class_forgetting)
+        _fuse_classes(table.class_probs, rows, class_likelihood(classes, confidence), class_known, self.config.class_forgetting)
 
     def fuse_sizes(self, table: TrackTable, rows: np.ndarray, sizes: np.ndarray, size_var: np.ndarray) -> None:
         """Scalar Kalman update per box dimension."""
@@ -165,7 +163,7 @@ class TrackLifecycle:
         return owner
 
 
-@_jit
+@compiled
 def _observe(history, misses, existence, last_hit_ns, sensor_mask, visible, hits, pd, likelihood_ratio, bit, stamp_ns,
              window_mask):
     hit = np.zeros(len(history), dtype=np.bool_)
@@ -185,10 +183,9 @@ def _observe(history, misses, existence, last_hit_ns, sensor_mask, visible, hits
             existence[k] = p * (1.0 - pd) / max(1.0 - p * pd, 1e-12)
 
 
-@_jit
-def _fuse_classes(class_probs, rows, classes, class_known, confidence, forgetting):
+@compiled
+def _fuse_classes(class_probs, rows, likelihood, class_known, forgetting):
     c = class_probs.shape[1]
-    other = (1.0 - confidence) / (c - 1)
     posterior = np.empty(c)
     for i in range(len(rows)):
         if not class_known[i]:
@@ -196,13 +193,13 @@ def _fuse_classes(class_probs, rows, classes, class_known, confidence, forgettin
         row = rows[i]
         total = 0.0
         for j in range(c):
-            posterior[j] = class_probs[row, j] * (confidence if j == classes[i] else other)
+            posterior[j] = class_probs[row, j] * likelihood[i, j]
             total += posterior[j]
         for j in range(c):
             class_probs[row, j] = (1.0 - forgetting) * (posterior[j] / total) + forgetting / c
 
 
-@_jit
+@compiled
 def _update_status(status, history, misses, confirm_hits):
     for k in range(len(status)):
         if status[k] == _TENTATIVE:
@@ -215,7 +212,7 @@ def _update_status(status, history, misses, confirm_hits):
         status[k] = _COASTING if misses[k] > 0 else _CONFIRMED
 
 
-@_jit
+@compiled
 def _expiry(status, misses, created_ns, last_hit_ns, existence, position_std, stamp_ns, tentative_max_misses,
             tentative_max_age_s, max_coast_s, existence_delete, max_position_std_m):
     reason = np.full(len(status), -1, dtype=np.int64)
@@ -232,7 +229,7 @@ def _expiry(status, misses, created_ns, last_hit_ns, existence, position_std, st
     return reason
 
 
-@_jit
+@compiled
 def lens_area(d: float, r1: float, r2: float) -> float:
     """Area of the intersection of two discs with radii r1, r2 whose centres are d apart."""
     if d >= r1 + r2:
@@ -247,7 +244,7 @@ def lens_area(d: float, r1: float, r2: float) -> float:
     return r1**2 * np.arccos(c1) + r2**2 * np.arccos(c2) - 0.5 * kite
 
 
-@_jit
+@compiled
 def aabb_overlap(a: np.ndarray, b: np.ndarray) -> float:
     """Overlap area of the axis-aligned bounding boxes of the footprints of boxes a, b (x y z l w h yaw)."""
     ca, sa, cb, sb = abs(np.cos(a[6])), abs(np.sin(a[6])), abs(np.cos(b[6])), abs(np.sin(b[6]))
@@ -258,7 +255,7 @@ def aabb_overlap(a: np.ndarray, b: np.ndarray) -> float:
     return max(span_x, 0.0) * max(span_y, 0.0)
 
 
-@_jit
+@compiled
 def _possible_overlaps(a, b, i, j, distance, iou):
     """Mask over the pairs (a[i[k]], b[j[k]]) of boxes d[k] apart whose 3D IoU may exceed `iou`: each
     footprint lies in its circumscribed circle and in its axis-aligned bounding box, so the
@@ -274,6 +271,7 @@ def _possible_overlaps(a, b, i, j, distance, iou):
 
 
 def _load() -> None:
+    """Load the kernels at import (fusion.core.compiled)."""
     life, table = TrackLifecycle(ManagementConfig()), TrackTable.empty()
     table.append(life.new(np.zeros(1, np.int64), np.zeros(1, np.int64), np.ones(1, bool), 0.5, np.ones((1, 3)),
                           np.ones((1, 3)), 0, 0))

@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-import numba
 import numpy as np
 
+from fusion.core.compiled import compiled
 from fusion.core.errors import InputError
 
 
@@ -103,7 +103,7 @@ class PinholeCamera:
         return _enclosing_boxes(uv, front, len(corners), self.width - 1.0, self.height - 1.0)
 
 
-@numba.njit(cache=True, nogil=True)
+@compiled
 def _distorted(x, y, d):
     """plumb_bob distortion (k1, k2, t1, t2, k3) of one normalised image point."""
     k1, k2, t1, t2, k3 = d[0], d[1], d[2], d[3], d[4]
@@ -112,7 +112,7 @@ def _distorted(x, y, d):
     return x * radial + 2 * t1 * x * y + t2 * (r2 + 2 * x * x), y * radial + t1 * (r2 + 2 * y * y) + 2 * t2 * x * y
 
 
-@numba.njit(cache=True, nogil=True)
+@compiled
 def _distort_all(xn, d):
     out = np.empty_like(xn)
     for i in range(len(xn)):
@@ -120,7 +120,7 @@ def _distort_all(xn, d):
     return out
 
 
-@numba.njit(cache=True, nogil=True)
+@compiled
 def _project(points, K, distortion, distorted, min_depth):
     """PinholeCamera.project, point by point."""
     uv = np.empty((len(points), 2))
@@ -136,7 +136,7 @@ def _project(points, K, distortion, distorted, min_depth):
     return uv, front
 
 
-@numba.njit(cache=True, nogil=True)
+@compiled
 def _enclosing_boxes(uv, front, n, max_u, max_v):
     """Per box of 8 consecutive projected corners: the enclosing pixel box clipped to [0, max], and
     whether all 8 corners are in front of the camera."""
@@ -153,7 +153,7 @@ def _enclosing_boxes(uv, front, n, max_u, max_v):
     return boxes, all_front
 
 
-# load the compiled kernels at import
+# load at import (fusion.core.compiled)
 _project(np.ones((1, 3)), np.eye(3), np.zeros(5), True, 0.1)
 _distort_all(np.zeros((1, 2)), np.zeros(5))
 _enclosing_boxes(np.zeros((8, 2)), np.ones(8, dtype=np.bool_), 1, 1.0, 1.0)

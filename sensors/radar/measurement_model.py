@@ -17,11 +17,11 @@ not update a pedestrian beside it).
 """
 from __future__ import annotations
 
-import numba
 import numpy as np
 
 from fusion.config.vehicle import RadarConfig
 from fusion.core.classes import ObjectClass
+from fusion.core.compiled import compiled
 from fusion.core.measurements import RadarDetections
 from fusion.tracking.config import RadarTracking
 from fusion.tracking.measurement import Detections, MeasurementModel, NewTracks, SensorPose, usable_rows
@@ -62,8 +62,8 @@ class RadarPolarModel(MeasurementModel):
         speed = float(np.sqrt(velocity @ velocity)) + self.settings.object_speed_mps
         sensor, extent = self.sensor, self.settings.extent_std_m
         z, R, points = _returns(batch.range[keep], batch.azimuth[keep], batch.elevation[keep], batch.range_rate[keep],
-                                np.array(pose.rotation), np.array(pose.translation), sensor.range_std_m**2 + extent**2,
-                                np.radians(sensor.azimuth_std_deg) ** 2, sensor.range_rate_std_mps**2, extent, speed)
+                                *_placement(pose), sensor.range_std_m**2 + extent**2, np.radians(sensor.azimuth_std_deg) ** 2,
+                                sensor.range_rate_std_mps**2, extent, speed)
         return Detections(z=z, R=R, classes=self.classify(batch.rcs[keep]), scores=scores[keep], points=points,
                           geometry=points, dropped=dropped)
 
@@ -78,13 +78,9 @@ class RadarPolarModel(MeasurementModel):
         position, velocity = motion.position_velocity(x)
         shape = position.shape
         sizes = sizes if sizes.shape == shape else np.broadcast_to(sizes, shape)   # sigma points share a size
-
-        def rows(a: np.ndarray, width: int) -> np.ndarray:
-            return np.ascontiguousarray(a, dtype=float).reshape(-1, width) if width else np.ascontiguousarray(a, dtype=float).reshape(-1)
-
         z, by_position, by_velocity = _polar_measurement(
-            rows(position, 3), rows(velocity, 3), rows(x[..., motion.yaw_index], 0), rows(sizes, 3),
-            np.array(pose.rotation), np.array(pose.translation), np.array(pose.velocity), derivatives)
+            _flat(position), _flat(velocity), _flat(x[..., motion.yaw_index, None])[:, 0], _flat(sizes), *_placement(pose),
+            np.array(pose.velocity), derivatives)
         return z.reshape(shape), by_position, by_velocity
 
     def predict(self, motion: MotionModel, x: np.ndarray, pose: SensorPose, sizes: np.ndarray) -> np.ndarray:
@@ -102,8 +98,8 @@ class RadarPolarModel(MeasurementModel):
 
     def visible(self, motion: MotionModel, x: np.ndarray, sizes: np.ndarray, pose: SensorPose) -> np.ndarray:
         s = self.sensor
-        return _in_field_of_view(np.ascontiguousarray(motion.position_velocity(x)[0], dtype=float), np.array(pose.rotation),
-                                 np.array(pose.translation), np.radians(s.fov_azimuth_deg) / 2, s.min_range_m, s.max_range_m)
+        return _in_field_of_view(_flat(motion.position_velocity(x)[0]), *_placement(pose), np.radians(s.fov_azimuth_deg) / 2,
+                                 s.min_range_m, s.max_range_m)
 
     def track_points(self, motion: MotionModel, x: np.ndarray, pose: SensorPose) -> np.ndarray:
         return motion.position_velocity(x)[0][:, :2]
@@ -118,13 +114,13 @@ class RadarPolarModel(MeasurementModel):
         left to the prior); heading unknown (along the line of sight, with a wide variance)."""
         rows = self._cluster_representatives(detections.points[rows], rows)
         vertical_var = self.settings.extent_std_m**2, np.radians(self.sensor.elevation_std_deg) ** 2
-        position, cov, yaw, velocity = _track_starts(detections.z[rows], detections.R[rows], np.array(pose.rotation),
-                                                     np.array(pose.translation), np.array(pose.velocity), *vertical_var)
+        position, cov, yaw, velocity = _track_starts(detections.z[rows], detections.R[rows], *_placement(pose),
+                                                     np.array(pose.velocity), *vertical_var)
         return NewTracks(rows=rows, position=position, position_cov=cov, yaw=yaw, yaw_var=np.full(len(rows), np.pi**2 / 3),
                          velocity=velocity)
 
 
-@numba.njit(cache=True, nogil=True)
+@compiled
 def _track_starts(z, R, rotation, translation, sensor_velocity, extent_var, elevation_var):
     """Position (K, 3) and its covariance (K, 3, 3), heading (K,) and velocity (K, 3) in the tracking
     frame of objects at returns z = range, azimuth, range rate with noise R (see
@@ -152,7 +148,7 @@ def _track_starts(z, R, rotation, translation, sensor_velocity, extent_var, elev
     return position, cov, yaw, velocity
 
 
-@numba.njit(cache=True, nogil=True)
+@compiled
 def _polar_measurement(position, velocity, yaw, sizes, rotation, translation, sensor_velocity, derivatives):
     """Range, azimuth and range rate of N boxes (centre, velocity, yaw, size) seen from the sensor;
     with `derivatives`, their partial derivatives by position and by velocity (N, 3, 3). The range is
@@ -192,7 +188,18 @@ def _polar_measurement(position, velocity, yaw, sizes, rotation, translation, se
     return z, by_position, by_velocity
 
 
-@numba.njit(cache=True, nogil=True)
+def _placement(pose: SensorPose) -> tuple[np.ndarray, np.ndarray]:
+    """The sensor's rotation matrix and position in the tracking frame as writable arrays (a
+    transform's own are read-only; the kernels are loaded for writable arrays)."""
+    return np.array(pose.rotation), np.array(pose.translation)
+
+
+def _flat(a: np.ndarray) -> np.ndarray:
+    """Rows (..., k) as one contiguous float array (N, k), for the kernels."""
+    return np.ascontiguousarray(a, dtype=float).reshape(-1, a.shape[-1])
+
+
+@compiled
 def _nearest_class(rcs, means, classes, gate, unknown):
     """Per return, the class of the nearest typical RCS if within `gate` dB of it, else `unknown`."""
     out = np.full(len(rcs), unknown, dtype=np.int64)
@@ -206,7 +213,7 @@ def _nearest_class(rcs, means, classes, gate, unknown):
     return out
 
 
-@numba.njit(cache=True, nogil=True)
+@compiled
 def _in_field_of_view(position, rotation, translation, half_fov, min_range, max_range):
     """Points (N, 3) within the sensor's azimuth field of view and range limits."""
     inside = np.empty(len(position), dtype=np.bool_)
@@ -219,7 +226,7 @@ def _in_field_of_view(position, rotation, translation, half_fov, min_range, max_
     return inside
 
 
-@numba.njit(cache=True, nogil=True)
+@compiled
 def _returns(rng, azimuth, elevation, range_rate, rotation, translation, range_var, azimuth_var, rate_var, extent, speed):
     """z = range, azimuth, range rate (n, 3), its noise R (n, 3, 3) (see RadarPolarModel.detections)
     and the returns' ground-plane positions in the tracking frame (n, 2)."""
@@ -240,7 +247,7 @@ def _returns(rng, azimuth, elevation, range_rate, rotation, translation, range_v
     return z, R, points
 
 
-@numba.njit(cache=True, nogil=True)
+@compiled
 def _cluster_representatives(points, radius2):
     """Indices of the representatives (see RadarPolarModel._cluster_representatives) of a scan's few
     unassigned returns: single-linkage clusters by union-find over all pairs, ties to the lower index."""
@@ -284,7 +291,7 @@ def _cluster_representatives(points, radius2):
     return out[:count]
 
 
-# load the compiled kernels at import (see fusion.tracking.kernels)
+# load at import (fusion.core.compiled)
 _returns(np.ones(1), np.zeros(1), np.zeros(1), np.zeros(1), np.eye(3), np.zeros(3), 1.0, 1.0, 1.0, 1.0, 1.0)
 _cluster_representatives(np.zeros((2, 2)), 1.0)
 _nearest_class(np.zeros(1), np.zeros(1), np.zeros(1, dtype=np.int64), 1.0, 0)
