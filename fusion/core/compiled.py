@@ -5,9 +5,26 @@ types, caches the machine code on disk (in the module's __pycache__, so only the
 machine pays the compile time) and releases the GIL. A module that defines compiled functions calls
 each once at import with arguments of the types its callers pass (C-contiguous float and int
 arrays), so that loading them from the cache happens at import and not inside a timed loop.
+
+`@compiled(signature)` compiles (or loads) one signature at import instead; calls convert their
+arguments to it. With `readonly_vector` parameters a kernel takes read-only and writable arrays
+alike (one machine-code version, not one per combination of flags).
 """
 from __future__ import annotations
 
-import numba
+from typing import Any
 
-compiled = numba.njit(cache=True, nogil=True)
+import numba
+from numba import types
+
+vector = types.Array(types.float64, 1, "C")
+readonly_vector = types.Array(types.float64, 1, "C", readonly=True)
+
+_just_in_time = numba.njit(cache=True, nogil=True)
+
+
+def compiled(function_or_signature: Any) -> Any:
+    """The decorator (module docstring)."""
+    if callable(function_or_signature):
+        return _just_in_time(function_or_signature)
+    return numba.njit(function_or_signature, cache=True, nogil=True)

@@ -96,3 +96,18 @@ def test_transform_rejects_bad_values():
         Transform([0, 0], [0, 0, 0, 1])
     with pytest.raises(InputError, match="orthonormal"):
         Transform.from_matrix(np.diag([2.0, 1, 1, 1]))
+
+
+def test_transform_kernels_follow_the_quaternion_module_for_read_only_and_writable_arrays():
+    for i in range(30):
+        a, b = random_transform(i), random_transform(i + 100)
+        fraction = RNG.uniform()
+        for left in (a, a.read_only()):
+            composed, inverse, middle = left @ b, left.inverse(), left.interpolate(b.read_only(), fraction)
+            assert np.allclose(composed.translation, a.translation + quat.rotate(a.rotation, b.translation), atol=1e-12)
+            assert np.allclose(composed.rotation, quat.normalize(quat.multiply(a.rotation, b.rotation)), atol=1e-12)
+            assert np.allclose(inverse.rotation, quat.normalize(quat.conjugate(a.rotation)), atol=1e-12)
+            assert np.allclose(middle.rotation, quat.slerp(a.rotation, b.rotation, fraction), atol=1e-12)
+            assert np.allclose(left.rotation_matrix, quat.to_matrix(a.rotation), atol=1e-12)
+            for t in (composed, inverse, middle):
+                assert t.rotation[3] >= 0.0 and np.isclose(np.linalg.norm(t.rotation), 1.0, atol=1e-14)
