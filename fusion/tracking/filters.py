@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fusion.tracking.kernels import joseph_update, sigma_point_update, symmetrized_definite
+from fusion.tracking.kernels import ekf_moments, joseph_update, propagated_covariance, sigma_point_update, symmetrized_definite
 from fusion.tracking.measurement import MeasurementModel, SensorPose
 from fusion.tracking.motion import MotionModel
 
@@ -78,7 +78,8 @@ class SigmaPoints:
 
 def ekf_predict(motion: MotionModel, x: np.ndarray, P: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
     F, Q = motion.linearized(x, dt)
-    return motion.transition(x, dt), F @ P @ transpose(F) + Q
+    d = motion.dim
+    return motion.transition(x, dt), propagated_covariance(P, F.reshape(-1, d, d), Q.reshape(-1, d, d))
 
 
 def ukf_predict(motion: MotionModel, x: np.ndarray, P: np.ndarray, dt: float, sigma: SigmaPoints) -> tuple[np.ndarray, np.ndarray]:
@@ -106,8 +107,8 @@ class MeasurementPrediction:
 def ekf_measurement(model: MeasurementModel, motion: MotionModel, x: np.ndarray, P: np.ndarray,
                     pose: SensorPose, sizes: np.ndarray) -> MeasurementPrediction:
     zhat, H = model.predict_with_jacobian(motion, x, pose, sizes)
-    cross = P @ transpose(H)
-    return MeasurementPrediction(zhat, H @ cross, cross, H)
+    cross, S0 = ekf_moments(P, H)
+    return MeasurementPrediction(zhat, S0, cross, H)
 
 
 def ukf_measurement(model: MeasurementModel, motion: MotionModel, x: np.ndarray, P: np.ndarray,

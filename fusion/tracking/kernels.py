@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from numba import types
+
 from fusion.core.compiled import compiled
 
+_MATRICES = types.Array(types.float64, 3, "A", readonly=True)   # any layout, read-only or not
 
 
 @compiled
@@ -153,6 +156,50 @@ def sigma_point_update(x: np.ndarray, P: np.ndarray, y: np.ndarray, S: np.ndarra
                     s -= KS[a, c] * K[b, c]
                 P_new[i, a, b] = s
     return x_new, P_new
+
+
+@compiled(types.Array(types.float64, 3, "C")(_MATRICES, _MATRICES, _MATRICES))
+def propagated_covariance(P: np.ndarray, F: np.ndarray, Q: np.ndarray) -> np.ndarray:
+    """F P F^T + Q (N, d, d) of covariances P (N, d, d), with F and Q either one per row (N, d, d) or
+    one that every row shares (1, d, d)."""
+    n, d, _ = P.shape
+    out = np.empty((n, d, d))
+    FP = np.empty((d, d))
+    for i in range(n):
+        f = F[i if len(F) > 1 else 0]
+        q = Q[i if len(Q) > 1 else 0]
+        _product(f, P[i], FP)
+        for a in range(d):
+            for b in range(d):
+                s = 0.0
+                for c in range(d):
+                    s += FP[a, c] * f[b, c]
+                out[i, a, b] = s + q[a, b]
+    return out
+
+
+@compiled(types.Tuple((types.Array(types.float64, 3, "C"), types.Array(types.float64, 3, "C")))(_MATRICES, _MATRICES))
+def ekf_moments(P: np.ndarray, H: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The cross covariance P H^T (N, d, m) and S0 = H P H^T (N, m, m) of covariances P (N, d, d) and
+    measurement Jacobians H (N, m, d)."""
+    n, d, _ = P.shape
+    m = H.shape[1]
+    cross = np.empty((n, d, m))
+    S0 = np.empty((n, m, m))
+    for i in range(n):
+        for a in range(d):
+            for b in range(m):
+                s = 0.0
+                for c in range(d):
+                    s += P[i, a, c] * H[i, b, c]
+                cross[i, a, b] = s
+        for a in range(m):
+            for b in range(m):
+                s = 0.0
+                for c in range(d):
+                    s += H[i, a, c] * cross[i, c, b]
+                S0[i, a, b] = s
+    return cross, S0
 
 
 @compiled

@@ -29,17 +29,18 @@ class SensorPose:
     transform: Transform
     motion: np.ndarray | Callable[[], np.ndarray]
 
+    # The pose's own writable copies (a transform's arrays are read-only; compiled kernels take writable ones)
     @cached_property
     def velocity(self) -> np.ndarray:
-        return np.asarray(self.motion() if callable(self.motion) else self.motion, dtype=float)
+        return np.array(self.motion() if callable(self.motion) else self.motion, dtype=float)
 
     @cached_property
     def rotation(self) -> np.ndarray:
-        return self.transform.rotation_matrix
+        return np.array(self.transform.rotation_matrix)
 
-    @property
+    @cached_property
     def translation(self) -> np.ndarray:
-        return self.transform.translation
+        return np.array(self.transform.translation)
 
     def yaw_of(self, yaws: np.ndarray) -> np.ndarray:
         """Headings about the sensor frame's z turned into headings about the tracking frame's z."""

@@ -62,7 +62,7 @@ class RadarPolarModel(MeasurementModel):
         speed = float(np.sqrt(velocity @ velocity)) + self.settings.object_speed_mps
         sensor, extent = self.sensor, self.settings.extent_std_m
         z, R, points = _returns(batch.range[keep], batch.azimuth[keep], batch.elevation[keep], batch.range_rate[keep],
-                                *_placement(pose), sensor.range_std_m**2 + extent**2, np.radians(sensor.azimuth_std_deg) ** 2,
+                                pose.rotation, pose.translation, sensor.range_std_m**2 + extent**2, np.radians(sensor.azimuth_std_deg) ** 2,
                                 sensor.range_rate_std_mps**2, extent, speed)
         return Detections(z=z, R=R, classes=self.classify(batch.rcs[keep]), scores=scores[keep], points=points,
                           geometry=points, dropped=dropped)
@@ -79,8 +79,8 @@ class RadarPolarModel(MeasurementModel):
         shape = position.shape
         sizes = sizes if sizes.shape == shape else np.broadcast_to(sizes, shape)   # sigma points share a size
         z, by_position, by_velocity = _polar_measurement(
-            _flat(position), _flat(velocity), _flat(x[..., motion.yaw_index, None])[:, 0], _flat(sizes), *_placement(pose),
-            np.array(pose.velocity), derivatives)
+            _flat(position), _flat(velocity), _flat(x[..., motion.yaw_index, None])[:, 0], _flat(sizes), pose.rotation, pose.translation,
+            pose.velocity, derivatives)
         return z.reshape(shape), by_position, by_velocity
 
     def predict(self, motion: MotionModel, x: np.ndarray, pose: SensorPose, sizes: np.ndarray) -> np.ndarray:
@@ -98,7 +98,7 @@ class RadarPolarModel(MeasurementModel):
 
     def visible(self, motion: MotionModel, x: np.ndarray, sizes: np.ndarray, pose: SensorPose) -> np.ndarray:
         s = self.sensor
-        return _in_field_of_view(_flat(motion.position_velocity(x)[0]), *_placement(pose), np.radians(s.fov_azimuth_deg) / 2,
+        return _in_field_of_view(_flat(motion.position_velocity(x)[0]), pose.rotation, pose.translation, np.radians(s.fov_azimuth_deg) / 2,
                                  s.min_range_m, s.max_range_m)
 
     def track_points(self, motion: MotionModel, x: np.ndarray, pose: SensorPose) -> np.ndarray:
@@ -114,8 +114,8 @@ class RadarPolarModel(MeasurementModel):
         left to the prior); heading unknown (along the line of sight, with a wide variance)."""
         rows = self._cluster_representatives(detections.points[rows], rows)
         vertical_var = self.settings.extent_std_m**2, np.radians(self.sensor.elevation_std_deg) ** 2
-        position, cov, yaw, velocity = _track_starts(detections.z[rows], detections.R[rows], *_placement(pose),
-                                                     np.array(pose.velocity), *vertical_var)
+        position, cov, yaw, velocity = _track_starts(detections.z[rows], detections.R[rows], pose.rotation, pose.translation,
+                                                     pose.velocity, *vertical_var)
         return NewTracks(rows=rows, position=position, position_cov=cov, yaw=yaw, yaw_var=np.full(len(rows), np.pi**2 / 3),
                          velocity=velocity)
 
@@ -186,12 +186,6 @@ def _polar_measurement(position, velocity, yaw, sizes, rotation, translation, se
                 by_position[k, 2, j] = (relative[j] - rate * u[j]) / rng
                 by_velocity[k, 2, j] = u[j]
     return z, by_position, by_velocity
-
-
-def _placement(pose: SensorPose) -> tuple[np.ndarray, np.ndarray]:
-    """The sensor's rotation matrix and position in the tracking frame as writable arrays (a
-    transform's own are read-only; the kernels are loaded for writable arrays)."""
-    return np.array(pose.rotation), np.array(pose.translation)
 
 
 def _flat(a: np.ndarray) -> np.ndarray:
