@@ -196,6 +196,8 @@ def _global_nearest_neighbour(t: np.ndarray, d: np.ndarray, c: np.ndarray, unass
     tracks, ti = unique_inverse(t)
     dets, di = unique_inverse(d)
     n, m = len(tracks), len(dets)
+    if n == m == len(t):          # no track or detection in two pairs: every pair is its own best match
+        return tracks, d[np.argsort(ti)]
     if n * m <= _DENSE_LIMIT:
         dense = np.full((n, m), unassigned_cost)
         dense[ti, di] = c

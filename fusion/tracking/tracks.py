@@ -101,7 +101,8 @@ class TrackLifecycle:
                      confidence: float) -> None:
         """Bayes update of the class probabilities of `rows` by their detections' classes (those known),
         then forgetting towards uniform."""
-        _fuse_classes(table.class_probs, rows, class_likelihood(classes, confidence), class_known, self.config.class_forgetting)
+        _fuse_classes(table.class_probs, rows, np.asarray(classes, dtype=np.int64), class_known, confidence,
+                      self.config.class_forgetting)
 
     def fuse_sizes(self, table: TrackTable, rows: np.ndarray, sizes: np.ndarray, size_var: np.ndarray) -> None:
         """Scalar Kalman update per box dimension."""
@@ -184,16 +185,18 @@ def _observe(history, misses, existence, last_hit_ns, sensor_mask, visible, hits
 
 
 @compiled
-def _fuse_classes(class_probs, rows, likelihood, class_known, forgetting):
+def _fuse_classes(class_probs, rows, classes, class_known, confidence, forgetting):
+    """In place: the Bayes update with class_likelihood(classes, confidence), then forgetting."""
     c = class_probs.shape[1]
     posterior = np.empty(c)
+    other = (1.0 - confidence) / (c - 1)
     for i in range(len(rows)):
         if not class_known[i]:
             continue
         row = rows[i]
         total = 0.0
         for j in range(c):
-            posterior[j] = class_probs[row, j] * likelihood[i, j]
+            posterior[j] = class_probs[row, j] * (confidence if j == classes[i] else other)
             total += posterior[j]
         for j in range(c):
             class_probs[row, j] = (1.0 - forgetting) * (posterior[j] / total) + forgetting / c

@@ -40,13 +40,18 @@ class RadarPolarModel(MeasurementModel):
         self.sensor = sensor
         self.rcs_classes = np.array([int(ObjectClass.parse(name)) for name in settings.rcs_class_dbsm], dtype=np.int64)
         self.rcs_means = np.array(list(settings.rcs_class_dbsm.values()), dtype=float)
+        sigma = max(float(np.hypot(sensor.rcs_std_dbsm, settings.rcs_spread_db)), 1e-9)
+        self.rcs_gate = settings.rcs_class_gate * sigma
+        self.half_fov = float(np.radians(sensor.fov_azimuth_deg)) / 2
+        extent = settings.extent_std_m
+        self.return_variances = (sensor.range_std_m**2 + extent**2, float(np.radians(sensor.azimuth_std_deg)) ** 2,
+                                 sensor.range_rate_std_mps**2)
 
     def classify(self, rcs: np.ndarray) -> np.ndarray:
         """The class whose typical RCS is nearest, or unknown when the nearest is further than
         rcs_class_gate sigma (vehicle rcs_std_dbsm and the tracker's rcs_spread_db combined)."""
-        sigma = max(float(np.hypot(self.sensor.rcs_std_dbsm, self.settings.rcs_spread_db)), 1e-9)
-        return _nearest_class(np.ascontiguousarray(rcs, dtype=float), self.rcs_means, self.rcs_classes,
-                              self.settings.rcs_class_gate * sigma, int(ObjectClass.UNKNOWN))
+        return _nearest_class(np.ascontiguousarray(rcs, dtype=float), self.rcs_means, self.rcs_classes, self.rcs_gate,
+                              int(ObjectClass.UNKNOWN))
 
     @property
     def dim(self) -> int:
@@ -54,18 +59,18 @@ class RadarPolarModel(MeasurementModel):
 
     def detections(self, batch: RadarDetections, pose: SensorPose) -> Detections:
         scores = np.ones(len(batch))
-        keep, dropped = usable_rows(self.settings.min_score, scores, batch.range, batch.azimuth, batch.elevation,
-                                    batch.range_rate)
+        columns = batch.range, batch.azimuth, batch.elevation, batch.range_rate, batch.rcs
+        keep, dropped = usable_rows(self.settings.min_score, scores, *columns[:4])
+        if dropped:
+            columns, scores = [c[keep] for c in columns], scores[keep]
+        rng, azimuth, elevation, range_rate, rcs = columns
         # a return off the centre sees the relative velocity along a line of sight turned by about
         # extent / range: up to (|sensor velocity| + an object's speed) times that angle
         velocity = pose.velocity
         speed = float(np.sqrt(velocity @ velocity)) + self.settings.object_speed_mps
-        sensor, extent = self.sensor, self.settings.extent_std_m
-        z, R, points = _returns(batch.range[keep], batch.azimuth[keep], batch.elevation[keep], batch.range_rate[keep],
-                                pose.rotation, pose.translation, sensor.range_std_m**2 + extent**2, np.radians(sensor.azimuth_std_deg) ** 2,
-                                sensor.range_rate_std_mps**2, extent, speed)
-        return Detections(z=z, R=R, classes=self.classify(batch.rcs[keep]), scores=scores[keep], points=points,
-                          geometry=points, dropped=dropped)
+        z, R, points = _returns(rng, azimuth, elevation, range_rate, pose.rotation, pose.translation, *self.return_variances,
+                                self.settings.extent_std_m, speed)
+        return Detections(z=z, R=R, classes=self.classify(rcs), scores=scores, points=points, geometry=points, dropped=dropped)
 
     def _cluster_representatives(self, points: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """The row of the return nearest its cluster's mean, per cluster of returns linked by steps of
@@ -97,9 +102,8 @@ class RadarPolarModel(MeasurementModel):
         return z, by_position @ jp + by_velocity @ jv
 
     def visible(self, motion: MotionModel, x: np.ndarray, sizes: np.ndarray, pose: SensorPose) -> np.ndarray:
-        s = self.sensor
-        return _in_field_of_view(_flat(motion.position_velocity(x)[0]), pose.rotation, pose.translation, np.radians(s.fov_azimuth_deg) / 2,
-                                 s.min_range_m, s.max_range_m)
+        return _in_field_of_view(_flat(motion.position_velocity(x)[0]), pose.rotation, pose.translation, self.half_fov,
+                                 self.sensor.min_range_m, self.sensor.max_range_m)
 
     def track_points(self, motion: MotionModel, x: np.ndarray, pose: SensorPose) -> np.ndarray:
         return motion.position_velocity(x)[0][:, :2]
@@ -286,7 +290,8 @@ def _cluster_representatives(points, radius2):
 
 
 # load at import (fusion.core.compiled)
-_returns(np.ones(1), np.zeros(1), np.zeros(1), np.zeros(1), np.eye(3), np.zeros(3), 1.0, 1.0, 1.0, 1.0, 1.0)
+for _columns in (np.ones((4, 2)), np.ones((2, 4)).T):   # contiguous columns, and a decoded table's strided ones
+    _returns(*_columns, np.eye(3), np.zeros(3), 1.0, 1.0, 1.0, 1.0, 1.0)
 _cluster_representatives(np.zeros((2, 2)), 1.0)
 _nearest_class(np.zeros(1), np.zeros(1), np.zeros(1, dtype=np.int64), 1.0, 0)
 _in_field_of_view(np.zeros((1, 3)), np.eye(3), np.zeros(3), 1.0, 0.0, 1.0)
