@@ -112,8 +112,9 @@ def coarse_pairs(track_points: np.ndarray, detection_points: np.ndarray, radius:
     if len(track_points) == 0 or len(detection_points) == 0:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty
-    tracks, detections, distance = near_pairs(track_points, detection_points, float(np.max(radius)))
-    if np.ndim(radius):
+    per_track = isinstance(radius, np.ndarray) and radius.ndim > 0
+    tracks, detections, distance = near_pairs(track_points, detection_points, float(radius.max() if per_track else radius))
+    if per_track:
         keep = distance <= radius[tracks]
         tracks, detections = tracks[keep], detections[keep]
     return tracks, detections

@@ -63,9 +63,8 @@ class BatchedEngine:
     def _checked(self, P: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Symmetrised covariances, repaired where they lost positive definiteness; failed mask."""
         P, repaired, failed = ensure_positive_definite(P)
-        if repaired.any():
-            self.repairs += int(repaired.sum())
-        if failed.any():
+        self.repairs += np.count_nonzero(repaired)
+        if np.count_nonzero(failed):
             P[failed] = np.eye(P.shape[-1])   # such tracks are dropped by the caller; keeps the batch computable
         return P, failed
 
@@ -74,7 +73,7 @@ class BatchedEngine:
         are checked and repaired; updates check fully (only they can lose definiteness)."""
         failed = np.zeros(len(P), dtype=bool)
         suspect = covariance_suspects(P)
-        if suspect.any():
+        if np.count_nonzero(suspect):
             P = P.copy()
             P[suspect], failed[suspect] = self._checked(P[suspect])
         return P, failed

@@ -37,7 +37,7 @@ def ensure_positive_definite(P: np.ndarray, floor: float = 1e-9) -> tuple[np.nda
     mask, failed mask); failed = non-finite, beyond repair."""
     P, finite, definite = symmetrized_definite(P)
     repaired = np.zeros(len(P), dtype=bool)
-    if definite.all():
+    if np.count_nonzero(definite) == len(definite):
         return P, repaired, ~finite
     rows = np.flatnonzero(finite & ~definite)
     values, vectors = np.linalg.eigh(P[rows])

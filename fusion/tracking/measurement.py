@@ -91,7 +91,7 @@ def usable_rows(score_floor: float, scores: np.ndarray, *arrays: np.ndarray) -> 
     for a in arrays:
         finite &= np.isfinite(a) if a.ndim == 1 else np.isfinite(a).all(axis=tuple(range(1, a.ndim)))
     keep = finite & (scores >= score_floor)
-    if keep.all():
+    if np.count_nonzero(keep) == len(keep):
         return keep, {}
     dropped = {}
     if not finite.all():
