@@ -153,7 +153,26 @@ def _unique_inverse(values):
     return unique[:count], inverse
 
 
-_unique_inverse(np.zeros(1, dtype=np.int64))   # load at import (fusion.core.compiled)
+@compiled
+def compatible_pairs(tracks: np.ndarray, detections: np.ndarray, track_classes: np.ndarray, detection_classes: np.ndarray,
+                     compatible: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The pairs (track rows, detection rows) whose detection class may update the track's class
+    (compatible[detection class, track class], see class_compatibility), with those classes."""
+    keep = np.empty(len(tracks), dtype=np.int64)
+    count = 0
+    for k in range(len(tracks)):
+        if compatible[detection_classes[detections[k]], track_classes[tracks[k]]]:
+            keep[count] = k
+            count += 1
+    keep = keep[:count]
+    t, d = tracks[keep], detections[keep]
+    return t, d, track_classes[t], detection_classes[d]
+
+
+# load at import (fusion.core.compiled)
+_unique_inverse(np.zeros(1, dtype=np.int64))
+compatible_pairs(np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64),
+                 np.zeros(1, dtype=np.int64), np.ones((1, 1), dtype=np.bool_))
 
 
 def assign(pairs_tracks: np.ndarray, pairs_detections: np.ndarray, costs: np.ndarray, unassigned_cost: float,

@@ -13,7 +13,11 @@ from numba import types
 
 from fusion.core.compiled import compiled
 
-_MATRICES = types.Array(types.float64, 3, "A", readonly=True)   # any layout, read-only or not
+# Parameter types of kernels compiled for one signature: any layout, read-only or not
+_MATRICES = types.Array(types.float64, 3, "A", readonly=True)
+_ROWS = types.Array(types.float64, 2, "A", readonly=True)
+_VALUES = types.Array(types.float64, 1, "A", readonly=True)
+_INDICES = types.Array(types.int64, 1, "A", readonly=True)
 
 
 @compiled
@@ -52,6 +56,18 @@ def _solve_into(A: np.ndarray, b: np.ndarray, out: np.ndarray) -> bool:
 
 
 @compiled
+def _mahalanobis2_row(r: np.ndarray, S: np.ndarray, column: np.ndarray, solved: np.ndarray) -> float:
+    """r^T S^-1 r of one residual (m,), inf where S is singular; column and solved are (m, 1) scratch."""
+    column[:, 0] = r
+    if not _solve_into(S, column, solved):
+        return np.inf
+    s = 0.0
+    for a in range(len(r)):
+        s += r[a] * solved[a, 0]
+    return s
+
+
+@compiled
 def mahalanobis2(residual: np.ndarray, S: np.ndarray) -> np.ndarray:
     """r^T S^-1 r (K,) of residuals (K, m) under covariances (K, m, m); inf where S is singular."""
     k, m = residual.shape
@@ -59,15 +75,41 @@ def mahalanobis2(residual: np.ndarray, S: np.ndarray) -> np.ndarray:
     column = np.empty((m, 1))
     solved = np.empty((m, 1))
     for i in range(k):
-        column[:, 0] = residual[i]
-        if not _solve_into(S[i], column, solved):
-            out[i] = np.inf
-            continue
-        s = 0.0
-        for a in range(m):
-            s += residual[i, a] * solved[a, 0]
-        out[i] = s
+        out[i] = _mahalanobis2_row(residual[i], S[i], column, solved)
     return out
+
+
+@compiled(types.Tuple((types.Array(types.int64, 1, "C"), types.Array(types.float64, 2, "C"), types.Array(types.float64, 3, "C"),
+                         types.Array(types.float64, 1, "C")))(_ROWS, _MATRICES, _ROWS, _MATRICES, _INDICES, _INDICES, _VALUES,
+                                                              types.float64))
+def gated_innovations(z: np.ndarray, R: np.ndarray, zhat: np.ndarray, S0: np.ndarray, detections: np.ndarray,
+                      predictions: np.ndarray, periods: np.ndarray,
+                      gate: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """For candidate pairs k (detection detections[k], track prediction predictions[k]): the residual
+    z - z_hat (components with a period > 0 wrapped to [-period/2, period/2)), S = S0 + R and the
+    squared Mahalanobis distance; returns the pairs within `gate` (their indices, residuals, S, d2)."""
+    k, m = len(detections), z.shape[1]
+    kept = np.empty(k, dtype=np.int64)
+    residual = np.empty((k, m))
+    S = np.empty((k, m, m))
+    d2 = np.empty(k)
+    column = np.empty((m, 1))
+    solved = np.empty((m, 1))
+    count = 0
+    for p in range(k):
+        j, t = detections[p], predictions[p]
+        for a in range(m):
+            v = z[j, a] - zhat[t, a]
+            if periods[a] > 0.0:
+                v = (v + 0.5 * periods[a]) % periods[a] - 0.5 * periods[a]
+            residual[count, a] = v
+            for b in range(m):
+                S[count, a, b] = S0[t, a, b] + R[j, a, b]
+        distance = _mahalanobis2_row(residual[count], S[count], column, solved)
+        if distance <= gate:
+            kept[count], d2[count] = p, distance
+            count += 1
+    return kept[:count], residual[:count], S[:count], d2[:count]
 
 
 @compiled

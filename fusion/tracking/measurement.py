@@ -17,7 +17,7 @@ import numpy as np
 from fusion.core.measurements import MeasurementBatch
 from fusion.core.transform import Transform
 from fusion.tracking.config import SensorTracking
-from fusion.tracking.motion import MotionModel, angular_mean, angular_residual
+from fusion.tracking.motion import MotionModel, angular_mean
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,8 @@ def usable_rows(score_floor: float, scores: np.ndarray, *arrays: np.ndarray) -> 
 
 
 class MeasurementModel(ABC):
-    """Base class; see the module docstring. `angles` lists the components of z that are angles."""
+    """Base class; see the module docstring. `angles` lists the components of z that are angles;
+    `wrap_periods` (m,) the period each component's residual wraps at (2 pi for angles, 0: none)."""
 
     kind = ""
     angles: tuple[int, ...] = ()
@@ -116,6 +117,7 @@ class MeasurementModel(ABC):
         self.name = name
         self.settings = settings
         self.detection_probability = detection_probability * settings.miss_evidence
+        self.wrap_periods = np.array([2.0 * np.pi if i in self.angles else 0.0 for i in range(self.dim)])
 
     @property
     @abstractmethod
@@ -157,8 +159,12 @@ class MeasurementModel(ABC):
         raise NotImplementedError(f"{self.kind} detections cannot start tracks")
 
     def residual(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """a - b with angle components wrapped."""
-        return angular_residual(a, b, self.angles)
+        """a - b with the components of a period (wrap_periods > 0: angles) wrapped to [-period/2, period/2)."""
+        d = np.subtract(a, b)
+        for i in np.flatnonzero(self.wrap_periods):
+            half = 0.5 * self.wrap_periods[i]
+            d[..., i] = (d[..., i] + half) % self.wrap_periods[i] - half
+        return d
 
     def mean(self, sigmas: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """Weighted mean of measurement sigma points (..., S, m)."""

@@ -42,7 +42,7 @@ from fusion.core.measurements import Boxes3D, CameraDetections, MeasurementBatch
 from fusion.core.objects import ObjectList, TrackStatus
 from fusion.core.transform_tree import TransformTree
 from fusion.tracking.association import (AssociationCost, Candidates, assign, chi_square_gate, class_compatibility,
-                                         coarse_pairs, default_cost, mahalanobis2, planar_gate_radius,
+                                         coarse_pairs, compatible_pairs, default_cost, planar_gate_radius,
                                          unique_inverse)
 from fusion.tracking.config import TrackerConfig
 from fusion.tracking.diagnostics import TrackerDiagnostics
@@ -50,6 +50,7 @@ from fusion.tracking.engine import build_engine
 from fusion.tracking.filters import MeasurementPrediction
 from fusion.tracking.geometry import GEOMETRIC_MEASURES
 from fusion.tracking.initiation import TwoPointInitiation
+from fusion.tracking.kernels import gated_innovations
 from fusion.tracking.measurement import Detections, MeasurementModel, SensorPose
 from fusion.tracking.motion import build_motion_model
 from fusion.tracking.reorder import ReorderBuffer
@@ -288,18 +289,13 @@ class MultiObjectTracker:
         if model.gate_points_are_measured:   # z starts with the tracking-frame position: x, y of every layout
             radius = np.minimum(planar_gate_radius(P[:, :2, :2], det.R[:, :2, :2], sensor.gate), radius)
         ti, dj = coarse_pairs(model.track_points(motion, x, pose), det.points, radius)
-        track_classes, detection_classes = self.tracks.classes[ti], det.classes[dj]
-        ok = self.compatible[detection_classes, track_classes]
-        ti, dj, track_classes, detection_classes = ti[ok], dj[ok], track_classes[ok], detection_classes[ok]
+        ti, dj, track_classes, detection_classes = compatible_pairs(ti, dj, self.tracks.classes, det.classes, self.compatible)
         rows, local = unique_inverse(ti)
         pred = self.engine.measurement_prediction(model, pose, rows, self.tracks.size[rows])
-        residual = model.residual(det.z[dj], pred.zhat[local])
-        S = pred.S0[local] + det.R[dj]
-        d2 = mahalanobis2(residual, S)
-        pairs = Candidates(sensor.kind, ti, dj, residual, S, d2, track_classes, detection_classes, det.scores[dj], None)
-        gated = d2 <= sensor.gate
-        if np.count_nonzero(gated) < len(gated):
-            pairs = pairs.select(gated)
+        kept, residual, S, d2 = gated_innovations(det.z, det.R, pred.zhat, pred.S0, dj, local, model.wrap_periods, sensor.gate)
+        ti, dj = ti[kept], dj[kept]
+        pairs = Candidates(sensor.kind, ti, dj, residual, S, d2, track_classes[kept], detection_classes[kept], det.scores[dj],
+                           None)
         measure = model.settings.geometric
         if measure != "none" and len(pairs):
             fn, higher_is_closer = GEOMETRIC_MEASURES[measure]

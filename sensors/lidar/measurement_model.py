@@ -31,6 +31,8 @@ class LidarBoxModel(MeasurementModel):
         self.sensor = sensor
         self.noise = np.diag([sensor.box_center_std_m**2] * 3 + [np.radians(sensor.box_yaw_std_deg) ** 2])
         self.size_var = sensor.box_size_std_m**2
+        if settings.heading_ambiguous:       # the detector may report yaw + pi
+            self.wrap_periods[3] = np.pi
 
     @property
     def dim(self) -> int:
@@ -65,12 +67,6 @@ class LidarBoxModel(MeasurementModel):
         H[:, 0:3] = jp
         H[:, 3, motion.yaw_index] = 1.0
         return H
-
-    def residual(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        d = super().residual(a, b)
-        if self.settings.heading_ambiguous:
-            d[..., 3] = (d[..., 3] + np.pi / 2) % np.pi - np.pi / 2
-        return d
 
     def visible(self, motion: MotionModel, x: np.ndarray, sizes: np.ndarray, pose: SensorPose) -> np.ndarray:
         """In range, and big enough to put box_min_points on the scan: the box's apparent width over
