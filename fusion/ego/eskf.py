@@ -23,14 +23,13 @@ from fusion.ego.geodesy import GRAVITY_MPS2
 
 P, V, TH, BA, BG = slice(0, 3), slice(3, 6), slice(6, 9), slice(9, 12), slice(12, 15)
 N = 15
-DIAG = np.diag_indices(N)
 I3 = np.eye(3)
 
 
 def skew(v: np.ndarray) -> np.ndarray:
     """[v]x, so that skew(a) @ b == cross(a, b)."""
     x, y, z = v.tolist()
-    return np.array([[0.0, -z, y], [z, 0.0, -x], [-y, x, 0.0]])
+    return np.array((0.0, -z, y, z, 0.0, -x, -y, x, 0.0)).reshape(3, 3)   # a flat tuple builds faster than nested lists
 
 
 def cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -59,17 +58,49 @@ def so3_exp(phi: np.ndarray) -> np.ndarray:
 
 
 @compiled
-def _mechanise(p, v, R, gyro, accel, bg, ba, earth_body, gravity_coriolis, block_f, dt):
+def _mechanise(p, v, R, gyro, accel, gyro_end, accel_end, bg, ba, earth_body, gravity_coriolis, block_f, dt):
     """One IMU interval (see ErrorStateFilter.predict): p, v, R moved on, and the block's integral of
     the specific force."""
-    w = (gyro - bg - earth_body) * dt
-    f = accel - ba
+    w = (0.5 * (gyro + gyro_end) - bg - earth_body) * dt
+    f = 0.5 * (accel + accel_end) - ba
     a = R @ f + gravity_coriolis
     return p + v * dt + (0.5 * dt * dt) * a, v + a * dt, R @ so3_exp(w), block_f + f * dt
 
 
-_vector = np.zeros(3)
-_mechanise(_vector, _vector, np.eye(3), *[_vector] * 7, 0.01)   # load at import (fusion.core.compiled)
+@compiled
+def _fill_transition(F, R0, rf, rotation_step, dt):
+    """The entries of the block transition F that change from block to block (see
+    ErrorStateFilter._propagated); the rest of F stays the identity."""
+    half_dt2 = -0.5 * dt * dt
+    for i in range(3):
+        F[i, 3 + i] = dt
+        F[6 + i, 12 + i] = -dt
+        for j in range(3):
+            F[i, 6 + j] = rf[i, j] * half_dt2
+            F[i, 9 + j] = R0[i, j] * half_dt2
+            F[3 + i, 6 + j] = rf[i, j] * -dt
+            F[3 + i, 9 + j] = R0[i, j] * -dt
+            F[6 + i, 6 + j] = rotation_step[i, j]
+
+
+@compiled
+def _noise_added_symmetric(cov, qc, dt):
+    """0.5 (C + C^T) of C = cov + diag(qc dt), as a new array (cov's diagonal is changed in place)."""
+    n = cov.shape[0]
+    for i in range(n):
+        cov[i, i] += qc[i] * dt
+    out = np.empty_like(cov)
+    for i in range(n):
+        for j in range(n):
+            out[i, j] = 0.5 * (cov[i, j] + cov[j, i])
+    return out
+
+
+_vector, _matrix = np.zeros(3), np.eye(3)
+# Load the kernels at import (fusion.core.compiled).
+_mechanise(_vector, _vector, _matrix, *[_vector] * 9, 0.01)
+_fill_transition(np.eye(N), _matrix, _matrix, _matrix, 0.01)
+_noise_added_symmetric(np.eye(N), np.zeros(N), 0.01)
 
 
 def matrix_to_quaternion(r: np.ndarray) -> np.ndarray:
@@ -91,8 +122,10 @@ def matrix_to_quaternion(r: np.ndarray) -> np.ndarray:
     else:
         s = 2.0 * math.sqrt(1.0 + m22 - m00 - m11)
         q = (m02 + m20) / s, (m12 + m21) / s, 0.25 * s, (m10 - m01) / s
-    out = np.array(q) / math.sqrt(q[0] ** 2 + q[1] ** 2 + q[2] ** 2 + q[3] ** 2)
-    return -out if out[3] < 0.0 else out
+    x, y, z, w = q
+    norm = math.sqrt(x ** 2 + y ** 2 + z ** 2 + w ** 2)
+    x, y, z, w = x / norm, y / norm, z / norm, w / norm
+    return np.array([-x, -y, -z, -w] if w < 0.0 else [x, y, z, w])
 
 
 def orthonormalize(r: np.ndarray) -> np.ndarray:
@@ -134,7 +167,7 @@ class ErrorStateFilter:
         self.gravity = np.array([0.0, 0.0, -GRAVITY_MPS2])
         self.earth_rate = None if earth_rate_enu is None else np.asarray(earth_rate_enu, dtype=float)
         self._qc = noise.spectral_density()
-        self._F = np.eye(N)
+        self._F = np.eye(N)   # the block transition, refilled in place (_fill_transition)
         self._steps = 0
         self.covariance_period_s = covariance_period_s
         self._block_dt = 0.0
@@ -149,14 +182,18 @@ class ErrorStateFilter:
             w = w - self.R.T @ self.earth_rate
         return w
 
-    def predict(self, dt: float, gyro: np.ndarray, accel: np.ndarray) -> None:
+    def predict(self, dt: float, gyro: np.ndarray, accel: np.ndarray,
+                gyro_end: np.ndarray | None = None, accel_end: np.ndarray | None = None) -> None:
         """Mechanise one interval of dt seconds with gyro [rad/s] and specific force [m/s^2]
-        readings in base_link axes (constant over the interval). The covariance follows in blocks
-        of covariance_period_s (the error dynamics barely change within one); corrections flush it."""
+        readings in base_link axes: constant over the interval, or, given the readings at its end
+        too, the means of both ends. The covariance follows in blocks of covariance_period_s (the
+        error dynamics barely change within one); corrections flush it."""
         if self._block_dt == 0.0:
             self._start_block()
-        self.p, self.v, self.R, self._block_f = _mechanise(self.p, self.v, self.R, gyro, accel, self.bg, self.ba,
-                                                           self._earth_body, self._gravity_coriolis, self._block_f, dt)
+        self.p, self.v, self.R, self._block_f = _mechanise(
+            self.p, self.v, self.R, gyro, accel, gyro if gyro_end is None else gyro_end,
+            accel if accel_end is None else accel_end, self.bg, self.ba, self._earth_body, self._gravity_coriolis,
+            self._block_f, dt)
         self._block_dt += dt
         if self._block_dt >= self.covariance_period_s:
             self.propagate_covariance()
@@ -193,18 +230,10 @@ class ErrorStateFilter:
         attitude."""
         dt = self._block_dt
         R0 = self._block_R
-        rf = R0 @ skew(self._block_f / dt)
         F = self._F
-        F[0, 3] = F[1, 4] = F[2, 5] = dt
-        F[P, TH] = rf * (-0.5 * dt * dt)
-        F[P, BA] = R0 * (-0.5 * dt * dt)
-        F[V, TH] = rf * -dt
-        F[V, BA] = R0 * -dt
-        F[TH, TH] = self.R.T @ R0  # transpose of the block's rotation
-        F[6, 12] = F[7, 13] = F[8, 14] = -dt
-        cov = F @ self.P @ F.T
-        cov[DIAG] += self._qc * dt
-        return 0.5 * (cov + cov.T)
+        # The attitude block is the transpose of the block's rotation.
+        _fill_transition(F, R0, R0 @ skew(self._block_f / dt), self.R.T @ R0, dt)
+        return _noise_added_symmetric(F @ self.P @ F.T, self._qc, dt)
 
     def coast(self, dt: float, accel_std: float, yaw_rate_std: float) -> None:
         """Propagate without IMU data (a gap): constant velocity and attitude, with the
@@ -216,7 +245,7 @@ class ErrorStateFilter:
         cov = F @ self.P @ F.T
         cov[V, V] += I3 * (accel_std**2 * dt)
         cov[TH, TH] += I3 * (yaw_rate_std**2 * dt)
-        cov[DIAG] += self._qc * dt
+        cov.flat[:: N + 1] += self._qc * dt
         self.P = cov
 
     # ---------------------------------------------------------------- correction
@@ -232,7 +261,7 @@ class ErrorStateFilter:
         except np.linalg.LinAlgError:
             return False, float("nan")
         d2 = float(residual @ S_inv @ residual)
-        if not np.isfinite(d2):
+        if not math.isfinite(d2):
             return False, float("nan")
         if gate is not None and d2 > gate:
             return False, d2

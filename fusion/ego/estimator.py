@@ -60,6 +60,13 @@ class EgoEstimator:
         self.gnss_lever = t_base_gnss.translation - t_base_imu.translation  # IMU -> antenna, base_link axes
         self.base_lever = -t_base_imu.translation                           # IMU -> base_link origin
         self._base_lever_skew = skew(self.base_lever)
+        # Jacobians of the reported pose and twist in the error state: odometry() refills only the
+        # blocks that depend on the attitude.
+        self._pose_jacobian = np.zeros((6, N))
+        self._pose_jacobian[0:3, P] = I3
+        self._twist_jacobian = np.zeros((6, N))
+        self._twist_jacobian[0:3, BG] = self._base_lever_skew
+        self._twist_jacobian[3:6, BG] = -I3
         self._imu_rotated = not np.allclose(self.imu_rotation, np.eye(3), atol=1e-12)
         imu, scale = self.imu_config, config.imu.noise_scale
         self.process_noise = ProcessNoise(
@@ -76,7 +83,7 @@ class EgoEstimator:
         if config.origin.source == "configured":
             o = config.origin
             self.origin = GeodeticOrigin(o.latitude_deg, o.longitude_deg, o.altitude_m)
-        self.history = PoseHistory(int(config.history_s * imu.rate_hz) + 1)
+        self.history = PoseHistory(int(config.history_s * imu.rate_hz) + 1, self.base_lever)
         self._reset()
 
     # ------------------------------------------------------------------ lifecycle
@@ -188,7 +195,7 @@ class EgoEstimator:
             dt -= coast
             self._gyro, self._accel = gyro, accel
         if dt > 0.0:
-            self.filter.predict(dt, 0.5 * (self._gyro + gyro), 0.5 * (self._accel + accel))
+            self.filter.predict(dt, self._gyro, self._accel, gyro, accel)
         self._gyro, self._accel = gyro, accel
         self._t_ns = stamp
         if self.config.zupt.use_imu_detector:
@@ -196,7 +203,7 @@ class EgoEstimator:
         self._motion_constraints(stamp)
         if d.imu_samples % 100 == 0 and not self.filter.is_finite():
             self._restore_good_state(stamp)
-        self.history.append(stamp, self.filter.p + self.filter.R @ self.base_lever, self.filter.R)
+        self.history.append(stamp, self.filter.p, self.filter.R)
 
     def _align_imu(self, stamp: int, step_s: float, gyro: np.ndarray, accel: np.ndarray) -> None:
         """Before initialisation: average a quiet window for roll, pitch and gyro bias."""
@@ -277,7 +284,7 @@ class EgoEstimator:
         self._save_good_state()
         self._event(stamp, f"initialised: heading {np.degrees(heading):.1f} +- {np.degrees(heading_std):.1f} deg, "
                            f"roll {np.degrees(roll):.2f} pitch {np.degrees(pitch):.2f} deg")
-        self.history.append(stamp, f.p + f.R @ self.base_lever, f.R)
+        self.history.append(stamp, f.p, f.R)
 
     def _save_good_state(self) -> None:
         f = self.filter
@@ -467,17 +474,15 @@ class EgoEstimator:
         R = f.R
         position = f.p + R @ self.base_lever
         omega = f.angular_rate(self._gyro)
-        velocity_body = R.T @ f.v + cross(omega, self.base_lever)
+        imu_velocity_body = R.T @ f.v
+        velocity_body = imu_velocity_body + cross(omega, self.base_lever)
         # Pose: base position error dp + R[l]x... ; attitude error in map axes R dtheta.
-        J = np.zeros((6, N))
-        J[0:3, P] = I3
+        J = self._pose_jacobian
         J[0:3, TH] = -R @ self._base_lever_skew
         J[3:6, TH] = R
-        Jt = np.zeros((6, N))
+        Jt = self._twist_jacobian
         Jt[0:3, V] = R.T
-        Jt[0:3, TH] = skew(R.T @ f.v)
-        Jt[0:3, BG] = self._base_lever_skew
-        Jt[3:6, BG] = -I3
+        Jt[0:3, TH] = skew(imu_velocity_body)
         twist_cov = Jt @ cov @ Jt.T
         twist_cov[3:6, 3:6] += self._rate_noise
         return Odometry(self._t_ns, self.config.map_frame, self.base_frame, position, matrix_to_quaternion(R),

@@ -2,6 +2,7 @@
 and the Earth constants the inertial mechanisation and its simulator share."""
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
@@ -27,8 +28,11 @@ class GeodeticOrigin(NamedTuple):
         return GeodeticOrigin(lat, lon, alt)
 
     def to_enu(self, latitude_deg, longitude_deg, altitude_m) -> np.ndarray:
-        """Geodetic coordinates (scalars or arrays) to map-frame ENU positions (..., 3)."""
-        e, n, u = pymap3d.geodetic2enu(latitude_deg, longitude_deg, altitude_m, *self)
+        """Geodetic coordinates (scalars or arrays) to map-frame ENU positions (..., 3): pymap3d's
+        geodetic2enu, with the origin's ECEF position converted once (a third of the cost per fix)."""
+        x, y, z = pymap3d.geodetic2ecef(latitude_deg, longitude_deg, altitude_m)
+        x0, y0, z0 = _ecef(self)
+        e, n, u = pymap3d.uvw2enu(x - x0, y - y0, z - z0, self.latitude_deg, self.longitude_deg)
         return np.stack([np.asarray(e, dtype=float), np.asarray(n, dtype=float), np.asarray(u, dtype=float)], axis=-1)
 
     def to_geodetic(self, enu: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -41,3 +45,9 @@ class GeodeticOrigin(NamedTuple):
         """The Earth's rotation vector in the map frame [rad/s]."""
         lat = np.radians(self.latitude_deg)
         return EARTH_RATE_RAD_S * np.array([0.0, np.cos(lat), np.sin(lat)])
+
+
+@lru_cache(maxsize=8)
+def _ecef(origin: GeodeticOrigin) -> tuple[float, float, float]:
+    """ECEF position [m] of a geodetic origin."""
+    return pymap3d.geodetic2ecef(*origin)
