@@ -24,10 +24,13 @@ class Transform:
         q = np.asarray(self.rotation, dtype=float).reshape(-1)
         if t.shape != (3,) or q.shape != (4,):
             raise InputError("transform", f"translation must have 3 values and rotation 4, got {t.shape} and {q.shape}")
-        if not (np.all(np.isfinite(t)) and np.all(np.isfinite(q))):
+        finite, unit = _checked_unit(t, q)
+        if not finite:
             raise InputError("transform", f"non-finite transform t={t.tolist()} q={q.tolist()}")
+        if unit is None:
+            raise InputError("quaternion", f"cannot normalise a zero quaternion {q.tolist()}")
         object.__setattr__(self, "translation", t)
-        object.__setattr__(self, "rotation", quat.normalize(q))
+        object.__setattr__(self, "rotation", unit)
 
     @classmethod
     def _derived(cls, translation: np.ndarray, rotation: np.ndarray) -> Transform:
@@ -139,6 +142,20 @@ def _rotate_into(q, v, offset, sign, out):
     out[0] = offset[0] + sign * (v[0] + q[3] * tx + (q[1] * tz - q[2] * ty))
     out[1] = offset[1] + sign * (v[1] + q[3] * ty + (q[2] * tx - q[0] * tz))
     out[2] = offset[2] + sign * (v[2] + q[3] * tz + (q[0] * ty - q[1] * tx))
+
+
+_ANY_VECTOR = types.Array(types.float64, 1, "A", readonly=True)
+
+
+@compiled(types.Tuple((types.boolean, types.Optional(vector)))(_ANY_VECTOR, _ANY_VECTOR))
+def _checked_unit(t, q):
+    """(whether t and q are finite, q normalised with w >= 0, or None when q is too short to normalise)."""
+    for v in (t[0], t[1], t[2], q[0], q[1], q[2], q[3]):
+        if not np.isfinite(v):
+            return False, None
+    if not np.sqrt(q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3]) >= 1e-12:
+        return True, None
+    return True, _unit(q.copy())
 
 
 @compiled(_VECTOR_PAIR(readonly_vector, readonly_vector, readonly_vector, readonly_vector))
