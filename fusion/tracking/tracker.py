@@ -360,7 +360,7 @@ class MultiObjectTracker:
         owner = (self.lifecycle.overlapped_tracks(np.column_stack([new.position, sizes, new.yaw]), self._boxes(self.engine.estimate()[0]))
                  if self.lifecycle.checks_overlaps else np.full(len(new.rows), -1))
         inside = owner >= 0
-        if inside.any():
+        if np.count_nonzero(inside):
             self._diag.reject("inside_existing_track", int(inside.sum()),
                               f"sensor {sensor.name!r}: unassigned detection(s) overlapping a track start no new track")
             if det.sizes is not None:   # a full box: the track drifted off its object; restart its state there

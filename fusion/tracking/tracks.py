@@ -135,10 +135,10 @@ class TrackLifecycle:
         if len(a) == 0 or len(other) == 0 or not self.checks_overlaps:
             return empty, empty, np.zeros(0)
         a, other = np.ascontiguousarray(a, dtype=float), np.ascontiguousarray(other, dtype=float)
-        reach = 0.5 * (np.sqrt(np.max(a[:, 3] ** 2 + a[:, 4] ** 2)) + np.sqrt(np.max(other[:, 3] ** 2 + other[:, 4] ** 2)))
-        i, j, distance = near_pairs(a[:, :2], None if b is None else other[:, :2], float(reach))
+        reach = _largest_half_diagonal(a) + _largest_half_diagonal(other)
+        i, j, distance = near_pairs(a[:, :2], None if b is None else other[:, :2], reach)
         possible = _possible_overlaps(a, other, i, j, distance, self.config.duplicate_iou)
-        if not possible.any():
+        if not np.count_nonzero(possible):
             return empty, empty, np.zeros(0)
         i, j = i[possible], j[possible]
         iou = pairwise_iou_3d(a[i], other[j])
@@ -256,6 +256,15 @@ def aabb_overlap(a: np.ndarray, b: np.ndarray) -> float:
     span_x = min(a[0] + ax, b[0] + bx) - max(a[0] - ax, b[0] - bx)
     span_y = min(a[1] + ay, b[1] + by) - max(a[1] - ay, b[1] - by)
     return max(span_x, 0.0) * max(span_y, 0.0)
+
+
+@compiled
+def _largest_half_diagonal(boxes):
+    """Half the longest footprint diagonal of boxes (N >= 1, 7): the radius of the largest circumscribed circle."""
+    largest = 0.0
+    for k in range(len(boxes)):
+        largest = max(largest, boxes[k, 3] ** 2 + boxes[k, 4] ** 2)
+    return 0.5 * np.sqrt(largest)
 
 
 @compiled
