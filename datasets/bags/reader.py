@@ -9,9 +9,9 @@ each is recorded in `problems` with what was wrong and where, after the messages
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Collection, Iterator
+from typing import Any, Callable, Collection, Iterator, NamedTuple
 
 from rosbags.interfaces import MessageDefinitionFormat
 from rosbags.rosbag1 import Reader as Ros1Reader
@@ -27,8 +27,7 @@ _FORMATS = {MessageDefinitionFormat.MSG: "ros2msg", MessageDefinitionFormat.IDL:
 _IDL_SEPARATOR = "=" * 80 + "\n"
 
 
-@dataclass(frozen=True)
-class RawMessage:
+class RawMessage(NamedTuple):
     """One recorded message: its channel (topic, type, definition), log time and serialized bytes."""
 
     channel: Channel
@@ -151,12 +150,15 @@ class BagReader:
     def messages(self, topics: Collection[str] | None = None) -> Iterator[RawMessage]:
         """Messages on `topics` (all when None) in log-time order; stops at damage, recording it."""
         count, last_ns = 0, None
+        usable: dict[int, Channel | None] = {}   # channel id -> its channel, or None when it is skipped
         try:
             for cid, log_ns, data in self._records(topics):
-                channel = self.channels[cid]
-                if topics is not None and channel.topic not in topics:
-                    continue
-                if not self._known(channel):
+                if cid not in usable:
+                    channel = self.channels[cid]
+                    wanted = topics is None or channel.topic in topics
+                    usable[cid] = channel if wanted and self._known(channel) else None
+                channel = usable[cid]
+                if channel is None:
                     continue
                 count += 1
                 last_ns = log_ns

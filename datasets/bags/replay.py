@@ -123,13 +123,20 @@ def replay_bag(path: str | Path, configs: GraphConfigs, *, out: str | Path | Non
                 result.notices.append("inputs of a ROS 1 bag are not recorded in the output (their bytes are ROS 1 serialized)")
             used: dict[tuple[str, str], bool] = {}   # (topic, type) -> does a node read it
             last_report = None
+            read = taken = 0
+            start_ns = end_ns = None
             for raw in reader.messages(wanted):   # other topics are not even read
-                topic, msgtype, log_ns = raw.topic, raw.msgtype, raw.log_ns
-                result.messages_read += 1
+                channel, log_ns = raw.channel, raw.log_ns
+                topic, msgtype = channel.topic, channel.msgtype
+                read += 1
                 bar.update()
-                result.bag_start_ns = log_ns if result.bag_start_ns is None else min(result.bag_start_ns, log_ns)
-                result.bag_end_ns = log_ns if result.bag_end_ns is None else max(result.bag_end_ns, log_ns)
-                if topic in _TRUTH_TOPICS and truth:
+                if start_ns is None:
+                    start_ns = end_ns = log_ns
+                elif log_ns < start_ns:
+                    start_ns = log_ns
+                elif log_ns > end_ns:
+                    end_ns = log_ns
+                if truth and topic in _TRUTH_TOPICS:
                     _collect_truth(reader, raw, result)
                     continue
                 key = (topic, msgtype)
@@ -139,7 +146,7 @@ def replay_bag(path: str | Path, configs: GraphConfigs, *, out: str | Path | Non
                         result.notices.append(f"skipping topic {topic!r} ({msgtype}): no node of the graph reads it")
                 if not used[key]:
                     continue
-                result.messages_used += 1
+                taken += 1
                 if recorder:
                     recorder.input(raw)
                 try:
@@ -149,7 +156,10 @@ def replay_bag(path: str | Path, configs: GraphConfigs, *, out: str | Path | Non
                     pipeline.reject(topic, exc.reason, log_ns)
                 else:
                     outputs = pipeline.feed(topic, msg, msgtype, log_ns)
-                last_report = _handle(outputs, result, recorder, truth) or last_report
+                if outputs:
+                    last_report = _handle(outputs, result, recorder, truth) or last_report
+            result.messages_read, result.messages_used = read, taken
+            result.bag_start_ns, result.bag_end_ns = start_ns, end_ns
             result.notices.extend(f"skipping topic {topic!r} ({msgtype}): no node of the graph reads it"
                                   for topic, msgtype in reader.topics.items() if topic not in wanted)
             if result.bag_end_ns is not None:

@@ -7,8 +7,8 @@ each once at import with arguments of the types its callers pass (C-contiguous f
 arrays), so that loading them from the cache happens at import and not inside a timed loop.
 
 `@compiled(signature)` compiles (or loads) one signature at import instead; calls convert their
-arguments to it. With `readonly_vector` parameters a kernel takes read-only and writable arrays
-alike (one machine-code version, not one per combination of flags).
+arguments to it. With `readonly_vector` parameters a kernel takes read-only and writable arrays of
+any layout alike (one machine-code version, not one per combination of flags and strides).
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import numba
 from numba import types
 
 vector = types.Array(types.float64, 1, "C")
-readonly_vector = types.Array(types.float64, 1, "C", readonly=True)
+readonly_vector = types.Array(types.float64, 1, "A", readonly=True)
 
 _just_in_time = numba.njit(cache=True, nogil=True)
 

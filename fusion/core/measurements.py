@@ -5,6 +5,7 @@ first bad row, so a malformed message is reported where it enters and never reac
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -14,36 +15,50 @@ from fusion.core.errors import InputError
 from fusion.core.time import check_stamp
 
 
-def _array(source: str, name: str, value: object, shape: tuple[int | None, ...], dtype: type = float) -> np.ndarray:
-    """Convert to an array of the given shape (None = any length) and check it is finite."""
+_SUMMED_AS_FLOATS = 64   # arrays up to this size are checked through a sum of Python floats
+
+
+def _all_finite(arr: np.ndarray) -> bool:
+    """Whether no value is NaN or infinite. For a few values, summing them as Python floats costs
+    less than numpy's check: the sum is finite when every value is (NaN and inf carry through it),
+    and only when it is not (a bad value, or an overflow) are the values looked at one by one."""
+    if arr.size <= _SUMMED_AS_FLOATS and math.isfinite(sum(arr.tolist() if arr.ndim == 1 else arr.ravel().tolist())):
+        return True
+    return bool(np.isfinite(arr).all())
+
+
+def _array(batch: MeasurementBatch, name: str, value: object, shape: tuple[int | None, ...], dtype: type = float) -> np.ndarray:
+    """Convert to an array of the given shape (a first dimension of None = any length) and check it is finite."""
     try:
         arr = np.asarray(value, dtype=dtype)
     except (TypeError, ValueError) as exc:
-        raise InputError(source, f"field {name!r} is not numeric: {exc}") from None
-    if arr.ndim != len(shape) or any(want is not None and got != want for got, want in zip(arr.shape, shape)):
+        raise InputError(batch.source, f"field {name!r} is not numeric: {exc}") from None
+    got = arr.shape
+    if len(got) != len(shape) or got[1:] != shape[1:] or (shape[0] is not None and got[0] != shape[0]):
         want = "x".join("N" if s is None else str(s) for s in shape)
-        raise InputError(source, f"field {name!r} must have shape {want}, got {arr.shape}")
-    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+        raise InputError(batch.source, f"field {name!r} must have shape {want}, got {got}")
+    if arr.dtype.kind == "f" and not _all_finite(arr):
         bad = np.argwhere(~np.isfinite(arr))[0].tolist()
-        raise InputError(source, f"field {name!r} has a non-finite value at index {bad}")
+        raise InputError(batch.source, f"field {name!r} has a non-finite value at index {bad}")
     return arr
 
 
-def _same_length(source: str, **arrays: np.ndarray) -> int:
-    lengths = {name: len(a) for name, a in arrays.items()}
-    if len(set(lengths.values())) > 1:
-        raise InputError(source, f"fields have different lengths: {lengths}")
-    return next(iter(lengths.values()), 0)
+def _same_length(batch: MeasurementBatch, **arrays: np.ndarray) -> int:
+    lengths = [len(a) for a in arrays.values()]
+    if lengths.count(lengths[0]) != len(lengths):
+        raise InputError(batch.source, f"fields have different lengths: {dict(zip(arrays, lengths))}")
+    return lengths[0]
 
 
 _CLASS_VALUES = frozenset(int(c) for c in ObjectClass)
 
 
-def _classes(source: str, classes: object, n: int) -> np.ndarray:
-    arr = _array(source, "classes", classes if classes is not None else np.zeros(n), (None,), dtype=np.int64)
-    bad = [c for c in arr.tolist() if c not in _CLASS_VALUES]
-    if bad:
-        raise InputError(source, f"field 'classes' has unknown class value(s) {sorted(set(bad))}")
+def _classes(batch: MeasurementBatch, classes: object, n: int) -> np.ndarray:
+    arr = _array(batch, "classes", classes if classes is not None else np.zeros(n), (None,), dtype=np.int64)
+    values = arr.tolist()
+    if not _CLASS_VALUES.issuperset(values):
+        bad = {c for c in values if c not in _CLASS_VALUES}
+        raise InputError(batch.source, f"field 'classes' has unknown class value(s) {sorted(bad)}")
     return arr
 
 
@@ -60,7 +75,8 @@ class MeasurementBatch:
         return f"sensor {self.sensor_id!r} (frame {self.frame_id!r}, stamp {self.stamp_ns})"
 
     def _check_header(self) -> None:
-        self.stamp_ns = check_stamp(self.stamp_ns, f"sensor {self.sensor_id!r}")
+        if type(self.stamp_ns) is not int:   # the usual case needs no conversion
+            self.stamp_ns = check_stamp(self.stamp_ns, f"sensor {self.sensor_id!r}")
         if not self.frame_id:
             raise InputError(f"sensor {self.sensor_id!r}", "empty frame_id")
 
@@ -75,15 +91,15 @@ class CameraDetections(MeasurementBatch):
 
     def __post_init__(self) -> None:
         self._check_header()
-        source = self.source
-        self.boxes = _array(source, "boxes", self.boxes, (None, 4))
+        self.boxes = _array(self, "boxes", self.boxes, (None, 4))
         n = len(self.boxes)
-        self.classes = _classes(source, self.classes, n)
-        self.scores = _array(source, "scores", self.scores if self.scores is not None else np.ones(n), (None,))
-        _same_length(source, boxes=self.boxes, classes=self.classes, scores=self.scores)
-        inverted = np.flatnonzero((self.boxes[:, 2] < self.boxes[:, 0]) | (self.boxes[:, 3] < self.boxes[:, 1]))
-        if inverted.size:
-            raise InputError(source, f"box {int(inverted[0])} has x2 < x1 or y2 < y1: {self.boxes[inverted[0]].tolist()}")
+        self.classes = _classes(self, self.classes, n)
+        self.scores = _array(self, "scores", self.scores if self.scores is not None else np.ones(n), (None,))
+        _same_length(self, boxes=self.boxes, classes=self.classes, scores=self.scores)
+        inverted = self.boxes[:, 2:] < self.boxes[:, :2]   # x2 < x1, y2 < y1
+        if inverted.any():
+            index = int(np.argmax(inverted.any(axis=1)))
+            raise InputError(self.source, f"box {index} has x2 < x1 or y2 < y1: {self.boxes[index].tolist()}")
 
     def __len__(self) -> int:
         return len(self.boxes)
@@ -102,17 +118,16 @@ class RadarDetections(MeasurementBatch):
 
     def __post_init__(self) -> None:
         self._check_header()
-        source = self.source
-        self.range = _array(source, "range", self.range, (None,))
+        self.range = _array(self, "range", self.range, (None,))
         n = len(self.range)
-        self.azimuth = _array(source, "azimuth", self.azimuth, (None,))
-        self.elevation = _array(source, "elevation", self.elevation if self.elevation is not None else np.zeros(n), (None,))
-        self.range_rate = _array(source, "range_rate", self.range_rate, (None,))
-        self.rcs = _array(source, "rcs", self.rcs if self.rcs is not None else np.zeros(n), (None,))
-        _same_length(source, range=self.range, azimuth=self.azimuth, elevation=self.elevation,
+        self.azimuth = _array(self, "azimuth", self.azimuth, (None,))
+        self.elevation = _array(self, "elevation", self.elevation if self.elevation is not None else np.zeros(n), (None,))
+        self.range_rate = _array(self, "range_rate", self.range_rate, (None,))
+        self.rcs = _array(self, "rcs", self.rcs if self.rcs is not None else np.zeros(n), (None,))
+        _same_length(self, range=self.range, azimuth=self.azimuth, elevation=self.elevation,
                      range_rate=self.range_rate, rcs=self.rcs)
         if (self.range < 0).any():
-            raise InputError(source, f"field 'range' has a negative value at index {int(np.argmax(self.range < 0))}")
+            raise InputError(self.source, f"field 'range' has a negative value at index {int(np.argmax(self.range < 0))}")
 
     def __len__(self) -> int:
         return len(self.range)
@@ -137,10 +152,9 @@ class LidarPointCloud(MeasurementBatch):
 
     def __post_init__(self) -> None:
         self._check_header()
-        source = self.source
-        self.points = _array(source, "points", self.points, (None, 3))
+        self.points = _array(self, "points", self.points, (None, 3))
         for name, values in list(self.fields.items()):
-            self.fields[name] = _array(source, name, values, (len(self.points),))
+            self.fields[name] = _array(self, name, values, (len(self.points),))
 
     def __len__(self) -> int:
         return len(self.points)
@@ -160,20 +174,19 @@ class Boxes3D(MeasurementBatch):
 
     def __post_init__(self) -> None:
         self._check_header()
-        source = self.source
-        self.centers = _array(source, "centers", self.centers, (None, 3))
+        self.centers = _array(self, "centers", self.centers, (None, 3))
         n = len(self.centers)
-        self.sizes = _array(source, "sizes", self.sizes, (None, 3))
-        self.yaws = _array(source, "yaws", self.yaws, (None,))
-        self.classes = _classes(source, self.classes, n)
-        self.scores = _array(source, "scores", self.scores if self.scores is not None else np.ones(n), (None,))
+        self.sizes = _array(self, "sizes", self.sizes, (None, 3))
+        self.yaws = _array(self, "yaws", self.yaws, (None,))
+        self.classes = _classes(self, self.classes, n)
+        self.scores = _array(self, "scores", self.scores if self.scores is not None else np.ones(n), (None,))
         if self.velocities is not None:
-            self.velocities = _array(source, "velocities", self.velocities, (None, 3))
-            _same_length(source, centers=self.centers, velocities=self.velocities)
-        _same_length(source, centers=self.centers, sizes=self.sizes, yaws=self.yaws,
+            self.velocities = _array(self, "velocities", self.velocities, (None, 3))
+            _same_length(self, centers=self.centers, velocities=self.velocities)
+        _same_length(self, centers=self.centers, sizes=self.sizes, yaws=self.yaws,
                      classes=self.classes, scores=self.scores)
         if (self.sizes <= 0).any():
-            raise InputError(source, f"field 'sizes' has a non-positive dimension in box {int(np.argwhere(self.sizes <= 0)[0, 0])}")
+            raise InputError(self.source, f"field 'sizes' has a non-positive dimension in box {int(np.argwhere(self.sizes <= 0)[0, 0])}")
 
     def __len__(self) -> int:
         return len(self.centers)
@@ -189,9 +202,8 @@ class ImuSample(MeasurementBatch):
 
     def __post_init__(self) -> None:
         self._check_header()
-        source = self.source
-        self.angular_velocity = _array(source, "angular_velocity", self.angular_velocity, (3,))
-        self.linear_acceleration = _array(source, "linear_acceleration", self.linear_acceleration, (3,))
+        self.angular_velocity = _array(self, "angular_velocity", self.angular_velocity, (3,))
+        self.linear_acceleration = _array(self, "linear_acceleration", self.linear_acceleration, (3,))
 
 
 class GnssStatus:
@@ -231,15 +243,15 @@ class GnssFix(MeasurementBatch):
             # A no-fix message carries no position; keep its fields as they are (may be NaN).
             self.position_covariance = np.asarray(self.position_covariance, dtype=float).reshape(3, 3)
             return
-        lat, lon, alt = _array(self.source, "latitude/longitude/altitude", [self.latitude_deg, self.longitude_deg, self.altitude_m], (3,))
+        lat, lon, alt = _array(self, "latitude/longitude/altitude", [self.latitude_deg, self.longitude_deg, self.altitude_m], (3,))
         if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
             raise InputError(self.source, f"latitude {lat} / longitude {lon} out of range")
         self.latitude_deg, self.longitude_deg, self.altitude_m = float(lat), float(lon), float(alt)
-        self.position_covariance = _array(self.source, "position_covariance", np.asarray(self.position_covariance, dtype=float).reshape(3, 3), (3, 3))
+        self.position_covariance = _array(self, "position_covariance", np.asarray(self.position_covariance, dtype=float).reshape(3, 3), (3, 3))
         if self.covariance_type not in (0, 1, 2, 3):
             raise InputError(self.source, f"position_covariance_type {self.covariance_type} is not 0..3")
         if self.velocity_enu is not None:
-            self.velocity_enu = _array(self.source, "velocity_enu", self.velocity_enu, (3,))
+            self.velocity_enu = _array(self, "velocity_enu", self.velocity_enu, (3,))
 
     @property
     def has_fix(self) -> bool:

@@ -120,8 +120,8 @@ class Transform:
 
 # Single-transform kernels: one compiled call instead of a dozen numpy operations on 3- and
 # 4-vectors (tf lookups sit on the tracker's per-measurement path). They take read-only arrays
-# (writable ones convert), so the transforms the tree hands out again and again stay read-only, and
-# follow the formulas of fusion.core.quaternion (tests check them against it).
+# (writable ones and any strides convert), so the transforms the tree hands out again and again
+# stay read-only, and follow the formulas of fusion.core.quaternion (tests check them against it).
 _VECTOR_PAIR = types.Tuple((vector, vector))
 
 
@@ -144,10 +144,7 @@ def _rotate_into(q, v, offset, sign, out):
     out[2] = offset[2] + sign * (v[2] + q[3] * tz + (q[0] * ty - q[1] * tx))
 
 
-_ANY_VECTOR = types.Array(types.float64, 1, "A", readonly=True)
-
-
-@compiled(types.Tuple((types.boolean, types.Optional(vector)))(_ANY_VECTOR, _ANY_VECTOR))
+@compiled(types.Tuple((types.boolean, types.Optional(vector)))(readonly_vector, readonly_vector))
 def _checked_unit(t, q):
     """(whether t and q are finite, q normalised with w >= 0, or None when q is too short to normalise)."""
     for v in (t[0], t[1], t[2], q[0], q[1], q[2], q[3]):

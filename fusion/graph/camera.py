@@ -40,11 +40,11 @@ class CameraNode(NodeCore):
             self.camera = data
             return []
         width, height = self.camera.width, self.camera.height
-        boxes = data.boxes
+        boxes, classes, scores = data.boxes, data.classes, data.scores
         inside = (boxes[:, 2] > 0) & (boxes[:, 0] < width) & (boxes[:, 3] > 0) & (boxes[:, 1] < height)
         if not inside.all():
             self.diagnostics.dropped(topic, f"box outside the {width}x{height} image", count=int((~inside).sum()))
-        clipped = np.clip(boxes[inside], 0.0, [width, height, width, height])
-        kept = CameraDetections(data.stamp_ns, frame, self.sensor_id, boxes=clipped, classes=data.classes[inside],
-                                scores=data.scores[inside])
+            boxes, classes, scores = boxes[inside], classes[inside], scores[inside]
+        clipped = np.minimum(np.maximum(boxes, 0.0), (width, height, width, height))
+        kept = CameraDetections(data.stamp_ns, frame, self.sensor_id, boxes=clipped, classes=classes, scores=scores)
         return [Output(frontend_topic(self.sensor_id), data.stamp_ns, kept)]

@@ -14,7 +14,7 @@ from fusion.core.time import NS_PER_S
 RATE_WINDOW_NS = 5 * NS_PER_S     # input rates are counted over the last 5 s
 LATENCY_WINDOW = 1000              # latency percentiles are taken over the last 1000 accepted messages
 MAX_REASONS = 5                    # most frequent rejection reasons listed per input
-_NUMBERS = re.compile(r"-?\d+(\.\d+)?")
+_NUMBERS = re.compile(r"-?\d+(?:\.\d+)?")
 
 
 def reason_kind(reason: str) -> str:
@@ -92,9 +92,10 @@ class NodeDiagnostics:
         self.inputs: dict[str, InputStats] = {}
 
     def stats(self, topic: str) -> InputStats:
-        if topic not in self.inputs:
-            self.inputs[topic] = InputStats()
-        return self.inputs[topic]
+        s = self.inputs.get(topic)
+        if s is None:
+            s = self.inputs[topic] = InputStats()
+        return s
 
     def accepted(self, topic: str, stamp_ns: int, now_ns: int) -> None:
         self.stats(topic).accept(stamp_ns, now_ns)

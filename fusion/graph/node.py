@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from fusion.core.errors import InputError
 from fusion.graph.diagnostics import NodeDiagnostics, Status
@@ -49,8 +49,7 @@ class OutputSpec:
     latched: bool = False
 
 
-@dataclass(frozen=True)
-class Output:
+class Output(NamedTuple):
     """Core data published on a topic at stamp_ns."""
 
     topic: str
@@ -82,11 +81,12 @@ class NodeCore(ABC):
     def receive(self, topic: str, msg: Any, msgtype: str, now_ns: int) -> list[Output]:
         """Decode a ROS message of type `msgtype` arriving on `topic` at now_ns, then process it."""
         spec = self.inputs.get(topic)
-        if spec is None or msgtype not in spec.decoders:
+        decode = spec.decoders.get(msgtype) if spec is not None else None
+        if decode is None:
             self.diagnostics.rejected(topic, f"unexpected message type {msgtype}", now_ns)
             return []
         try:
-            data = spec.decoders[msgtype](msg, topic)
+            data = decode(msg, topic)
         except InputError as exc:
             self.diagnostics.rejected(topic, exc.reason, now_ns)
             return []

@@ -10,7 +10,6 @@ input order, the node order and the timers, so a replay is deterministic.
 from __future__ import annotations
 
 import heapq
-from collections import deque
 from typing import Any
 
 from fusion.core.time import NS_PER_S
@@ -48,15 +47,18 @@ class Pipeline:
         """Fire every timer due at or before now_ns, in due order (node order breaks ties)."""
         if self.now_ns is None:
             self._start_timers(now_ns)
-        self.now_ns = now_ns if self.now_ns is None else max(self.now_ns, now_ns)
+            self.now_ns = now_ns
+        elif now_ns > self.now_ns:
+            self.now_ns = now_ns
         outputs: list[Output] = []
-        while self._timers and self._timers[0][0] <= now_ns:
-            due, index, period = heapq.heappop(self._timers)
+        timers = self._timers
+        while timers and timers[0][0] <= now_ns:
+            due, index, period = heapq.heappop(timers)
             if index < 0:
                 outputs.append(Output(DIAGNOSTICS, due, Report(due, [n.status(due) for n in self.nodes])))
             else:
                 outputs.extend(self._route(self.nodes[index].tick(due), due))
-            heapq.heappush(self._timers, (due + period, index, period))
+            heapq.heappush(timers, (due + period, index, period))
         return outputs
 
     def feed(self, topic: str, msg: Any, msgtype: str, log_ns: int) -> list[Output]:
@@ -64,7 +66,9 @@ class Pipeline:
         due before it) caused, in the order they were made."""
         outputs = self.advance(log_ns)
         for node in self._subscribers.get(topic, ()):
-            outputs.extend(self._route(node.receive(topic, msg, msgtype, log_ns), log_ns))
+            produced = node.receive(topic, msg, msgtype, log_ns)
+            if produced:
+                outputs.extend(self._route(produced, log_ns))
         return outputs
 
     def reject(self, topic: str, reason: str, log_ns: int) -> None:
@@ -73,16 +77,16 @@ class Pipeline:
             node.diagnostics.rejected(topic, reason, log_ns)
 
     def _route(self, produced: list[Output], now_ns: int) -> list[Output]:
-        """The outputs, and what the nodes subscribed to them make of them, breadth first."""
-        if not produced:
-            return produced
-        done: list[Output] = []
-        queue = deque(produced)
-        while queue:
-            out = queue.popleft()
-            done.append(out)
-            for node in self._subscribers.get(out.topic, ()):
-                queue.extend(node.process(out.topic, out.data, now_ns))
+        """The outputs, and what the nodes subscribed to them make of them, breadth first (the list
+        is its own queue: each output is handed on in the order it was made)."""
+        done = list(produced)
+        subscribers = self._subscribers
+        i = 0
+        while i < len(done):
+            out = done[i]
+            i += 1
+            for node in subscribers.get(out.topic, ()):
+                done.extend(node.process(out.topic, out.data, now_ns))
         return done
 
     def finish(self, end_ns: int) -> list[Output]:

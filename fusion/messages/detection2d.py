@@ -74,10 +74,12 @@ def to_camera_detections(msg: Any, sensor_id: str, topic: str = "") -> tuple[Cam
     classes = [object_class_of(best[0]) if best else None for best in hypotheses]
     kept = [i for i, object_class in enumerate(classes) if object_class is not None]
     skipped = Counter(best[0] if best else "" for best, object_class in zip(hypotheses, classes) if object_class is None)
-    centre, theta, half = table[kept, :2], table[kept, 2], table[kept, 3:] / 2
-    c, s = np.abs(np.cos(theta)), np.abs(np.sin(theta))
-    extent = np.column_stack([c * half[:, 0] + s * half[:, 1], s * half[:, 0] + c * half[:, 1]])
-    detections = CameraDetections(stamp_ns, frame_id, sensor_id, boxes=np.hstack([centre - extent, centre + extent]),
+    if len(kept) < len(table):
+        table = table[kept]
+    centre, theta, half = table[:, :2], table[:, 2], table[:, 3:] / 2
+    trig = np.abs(np.column_stack((np.cos(theta), np.sin(theta))))   # |cos|, |sin|
+    extent = trig * half[:, :1] + trig[:, ::-1] * half[:, 1:]         # |cos| hx + |sin| hy, |sin| hx + |cos| hy
+    detections = CameraDetections(stamp_ns, frame_id, sensor_id, boxes=np.concatenate((centre - extent, centre + extent), axis=1),
                                   classes=np.array([int(classes[i]) for i in kept], dtype=np.int64),
                                   scores=np.array([hypotheses[i][1] for i in kept], dtype=float))
     return detections, skipped

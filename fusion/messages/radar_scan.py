@@ -30,13 +30,17 @@ def to_radar_detections(msg: Any, sensor_id: str, topic: str = "") -> tuple[Rada
         table = np.array([_return_values(r) for r in returns], dtype=float).reshape(-1, 5)
     except AttributeError as exc:
         raise InputError(source, f"a return lacks a RadarReturn field: {exc}") from None
-    keep = np.isfinite(table).all(axis=1) & (table[:, 0] >= 0)
-    dropped = len(keep) - int(np.count_nonzero(keep))
-    if dropped:
-        table = table[keep]
-    detections = RadarDetections(stamp_ns, frame_id, sensor_id, range=table[:, 0], azimuth=table[:, 1],
-                                 elevation=table[:, 2], range_rate=table[:, 3], rcs=table[:, 4])
-    return detections, dropped
+    try:   # RadarDetections refuses exactly the returns dropped here, so a clean scan is checked once
+        return _detections(stamp_ns, frame_id, sensor_id, table), 0
+    except InputError:
+        keep = np.isfinite(table).all(axis=1) & (table[:, 0] >= 0)
+        return _detections(stamp_ns, frame_id, sensor_id, table[keep]), len(keep) - int(np.count_nonzero(keep))
+
+
+def _detections(stamp_ns: int, frame_id: str, sensor_id: str, table: np.ndarray) -> RadarDetections:
+    """RadarDetections of a (N, 5) table of range, azimuth, elevation, range rate, rcs."""
+    return RadarDetections(stamp_ns, frame_id, sensor_id, range=table[:, 0], azimuth=table[:, 1],
+                           elevation=table[:, 2], range_rate=table[:, 3], rcs=table[:, 4])
 
 
 def from_radar_detections(types: MessageTypes, detections: RadarDetections) -> Any:

@@ -76,3 +76,40 @@ def test_object_list_checks_rows_and_serialises():
     with pytest.raises(InputError, match="duplicate track ids"):
         ObjectList(stamp_ns=5, frame_id="map", **{k: getattr(objs, k) for k in ObjectList._ARRAYS if k != "track_ids"},
                    track_ids=np.array([3, 3]))
+
+
+def test_finite_check_tells_overflow_from_bad_values_in_small_and_large_arrays():
+    # Finite values whose sum overflows are fine; NaN, inf and inf - inf are found wherever they are.
+    assert len(RadarDetections(1, "radar", "radar", range=[1e308, 1e308], azimuth=[0.0, 0.0], range_rate=[0.0, 0.0])) == 2
+    assert len(Boxes3D(1, "lidar", "lidar", centers=np.full((40, 3), 1e308), sizes=np.ones((40, 3)), yaws=np.zeros(40))) == 40
+    with pytest.raises(InputError, match=r"'azimuth' has a non-finite value at index \[0\]"):
+        RadarDetections(1, "radar", "radar", range=[1.0, 2.0], azimuth=[np.inf, -np.inf], range_rate=[0.0, 0.0])
+    with pytest.raises(InputError, match=r"'boxes' has a non-finite value at index \[1, 2\]"):
+        CameraDetections(1, "cam", "cam", boxes=[[0.0, 0.0, 5.0, 5.0], [0.0, 0.0, np.nan, 5.0]])
+    big = np.ones((100, 3))
+    big[77, 1] = -np.inf
+    with pytest.raises(InputError, match=r"'points' has a non-finite value at index \[77, 1\]"):
+        LidarPointCloud(1, "lidar", "lidar", points=big)
+
+
+def test_fixed_shapes_field_lengths_and_stamp_types_are_checked():
+    with pytest.raises(InputError, match=r"'angular_velocity' must have shape 3, got \(4,\)"):
+        ImuSample(1, "imu", "imu", angular_velocity=np.zeros(4))
+    with pytest.raises(InputError, match=r"'linear_acceleration' must have shape 3, got \(1, 3\)"):
+        ImuSample(1, "imu", "imu", linear_acceleration=np.zeros((1, 3)))
+    with pytest.raises(InputError, match=r"'intensity' must have shape 2, got \(3,\)"):
+        LidarPointCloud(1, "lidar", "lidar", points=np.zeros((2, 3)), fields={"intensity": np.zeros(3)})
+    with pytest.raises(InputError, match=r"different lengths: \{'range': 2, 'azimuth': 2, 'elevation': 2, 'range_rate': 1"):
+        RadarDetections(1, "radar", "radar", range=[1.0, 2.0], azimuth=[0.0, 0.0], range_rate=[0.0])
+    with pytest.raises(InputError, match="'range' has a negative value at index 1"):
+        RadarDetections(1, "radar", "radar", range=[1.0, -2.0], azimuth=[0.0, 0.0], range_rate=[0.0, 0.0])
+    with pytest.raises(InputError, match=r"box 1 has x2 < x1 or y2 < y1: \[0.0, 9.0, 5.0, 8.0\]"):
+        CameraDetections(1, "cam", "cam", boxes=[[0.0, 0.0, 5.0, 5.0], [0.0, 9.0, 5.0, 8.0]])
+    with pytest.raises(InputError, match=r"unknown class value\(s\) \[9, 42\]"):
+        CameraDetections(1, "cam", "cam", boxes=np.zeros((3, 4)), classes=[42, 1, 9])
+    with pytest.raises(InputError, match="stamp must be int nanoseconds, got bool"):
+        ImuSample(True, "imu", "imu")
+    sample = ImuSample(np.int64(7), "imu", "imu")
+    assert sample.stamp_ns == 7 and type(sample.stamp_ns) is int
+    with pytest.raises(InputError, match=r"sensor 'cam' \(frame 'cam', stamp 3\): field 'scores' is not numeric"):
+        CameraDetections(3, "cam", "cam", boxes=np.zeros((1, 4)), scores=["high"])

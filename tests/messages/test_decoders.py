@@ -40,6 +40,15 @@ def test_detection2d_boxes_enclose_rotated_bboxes_and_skip_other_classes():
     assert len(empty) == 0 and not skipped
 
 
+
+def test_detection2d_box_encloses_a_bbox_at_any_angle():
+    theta, (cx, cy, sx, sy) = 2.5, (300.0, 200.0, 40.0, 16.0)
+    dets, _ = detection2d.to_camera_detections(detection_array((cx, cy, theta, sx, sy, "bus")), "camera_front", "/cam")
+    corners = np.array([[u, v] for u in (-sx / 2, sx / 2) for v in (-sy / 2, sy / 2)])
+    rotated = corners @ np.array([[np.cos(theta), np.sin(theta)], [-np.sin(theta), np.cos(theta)]]) + [cx, cy]
+    np.testing.assert_allclose(dets.boxes, [[*rotated.min(axis=0), *rotated.max(axis=0)]], rtol=1e-12)
+    np.testing.assert_array_equal(dets.classes, [int(ObjectClass.BUS)])
+
 @pytest.mark.parametrize("bad, match", [
     ((float("nan"), 5.0, 0.0, 2.0, 2.0, "car"), r"detection 1 has a non-finite or negative bbox \(centre nan, 5.0"),
     ((5.0, 5.0, 0.0, -2.0, 2.0, "traffic light"), r"detection 1 has a non-finite or negative bbox .*size -2.0 x 2.0"),
