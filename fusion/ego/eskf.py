@@ -101,6 +101,7 @@ _vector, _matrix = np.zeros(3), np.eye(3)
 _mechanise(_vector, _vector, _matrix, *[_vector] * 9, 0.01)
 _fill_transition(np.eye(N), _matrix, _matrix, _matrix, 0.01)
 _noise_added_symmetric(np.eye(N), np.zeros(N), 0.01)
+so3_exp(_vector)
 
 
 def matrix_to_quaternion(r: np.ndarray) -> np.ndarray:

@@ -113,6 +113,31 @@ def gated_innovations(z: np.ndarray, R: np.ndarray, zhat: np.ndarray, S0: np.nda
 
 
 @compiled
+def wrap_periodic(rows: np.ndarray, periods: np.ndarray) -> None:
+    """In place on rows (K, n): every component with a period > 0 wrapped to [-period/2, period/2)
+    (angles: 2 pi), by the formula of fusion.core.quaternion.wrap_angle."""
+    for a in range(len(periods)):
+        if periods[a] > 0.0:
+            half = 0.5 * periods[a]
+            for k in range(len(rows)):
+                rows[k, a] = (rows[k, a] + half) % periods[a] - half
+
+
+def wrapped(values: np.ndarray, periods: np.ndarray) -> np.ndarray:
+    """A wrapped copy of values (..., n) (see wrap_periodic)."""
+    out = np.array(values, dtype=float)
+    wrap_periodic(out.reshape(-1, out.shape[-1]), periods)
+    return out
+
+
+def wrapped_difference(a: np.ndarray, b: np.ndarray, periods: np.ndarray) -> np.ndarray:
+    """a - b (broadcast, (..., n)) wrapped (see wrap_periodic)."""
+    d = np.subtract(a, b, dtype=float)
+    wrap_periodic(d.reshape(-1, d.shape[-1]), periods)
+    return d
+
+
+@compiled
 def _gain(cross: np.ndarray, S: np.ndarray) -> np.ndarray:
     """K = cross S^-1 (d, m) for one track, through S^T K^T = cross^T (S symmetric up to rounding);
     NaN where S is singular (the caller's finiteness check drops the track)."""
@@ -314,6 +339,7 @@ def _load() -> None:
     joseph_update(x, P, y, S, cross, H, S)
     sigma_point_update(x, P, y, S, cross)
     mahalanobis2(y, S)
+    wrap_periodic(x, np.zeros(2))
     symmetrized_definite(P)
     covariance_suspects(P)
     nonfinite_rows(x)

@@ -17,6 +17,7 @@ import numpy as np
 from fusion.core.measurements import MeasurementBatch
 from fusion.core.transform import Transform
 from fusion.tracking.config import SensorTracking
+from fusion.tracking.kernels import wrapped_difference
 from fusion.tracking.motion import MotionModel, angular_mean
 
 
@@ -160,11 +161,7 @@ class MeasurementModel(ABC):
 
     def residual(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """a - b with the components of a period (wrap_periods > 0: angles) wrapped to [-period/2, period/2)."""
-        d = np.subtract(a, b)
-        for i in np.flatnonzero(self.wrap_periods):
-            half = 0.5 * self.wrap_periods[i]
-            d[..., i] = (d[..., i] + half) % self.wrap_periods[i] - half
-        return d
+        return wrapped_difference(a, b, self.wrap_periods)
 
     def mean(self, sigmas: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """Weighted mean of measurement sigma points (..., S, m)."""

@@ -9,21 +9,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
-from fusion.core.quaternion import wrap_angle
 from fusion.tracking.config import InitialConfig, MotionConfig
+from fusion.tracking.kernels import wrapped, wrapped_difference
 
 _SMALL_TURN_RATE = 1e-4  # rad/s; below it CTRV uses its second-order expansion in the turn rate
-
-
-def angular_residual(a: np.ndarray, b: np.ndarray, angles: tuple[int, ...]) -> np.ndarray:
-    """a - b (broadcast) with the components listed in `angles` wrapped to [-pi, pi)."""
-    d = np.subtract(a, b)
-    for i in angles:
-        d[..., i] = wrap_angle(d[..., i])
-    return d
 
 
 def angular_mean(sigmas: np.ndarray, weights: np.ndarray, angles: tuple[int, ...]) -> np.ndarray:
@@ -115,16 +108,18 @@ class MotionModel(ABC):
         return np.zeros(x.shape[:-1] + (3,))
 
     # --- angles -----------------------------------------------------------------------------------
+    @cached_property
+    def wrap_periods(self) -> np.ndarray:
+        """(d,) the period each state component wraps at: 2 pi for angles, 0 for none."""
+        return np.array([2.0 * np.pi if i in self.angles else 0.0 for i in range(self.dim)])
+
     def normalize(self, x: np.ndarray) -> np.ndarray:
-        """States with angles wrapped to [-pi, pi) (in place on a fresh array)."""
-        x = np.array(x, dtype=float)
-        for i in self.angles:
-            x[..., i] = wrap_angle(x[..., i])
-        return x
+        """A copy of states x (..., d) with angles wrapped to [-pi, pi)."""
+        return wrapped(x, self.wrap_periods)
 
     def residual(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """a - b with angle differences wrapped."""
-        return angular_residual(a, b, self.angles)
+        return wrapped_difference(a, b, self.wrap_periods)
 
     def mean(self, sigmas: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """Weighted mean of sigma points (..., S, d)."""
