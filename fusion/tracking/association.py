@@ -154,25 +154,29 @@ def _unique_inverse(values):
 
 
 @compiled
-def compatible_pairs(tracks: np.ndarray, detections: np.ndarray, track_classes: np.ndarray, detection_classes: np.ndarray,
-                     compatible: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def compatible_pairs(tracks: np.ndarray, detections: np.ndarray, class_probabilities: np.ndarray,
+                     detection_classes: np.ndarray, compatible: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The pairs (track rows, detection rows) whose detection class may update the track's class
-    (compatible[detection class, track class], see class_compatibility), with those classes."""
-    keep = np.empty(len(tracks), dtype=np.int64)
+    (its most probable one: compatible[detection class, track class], see class_compatibility), with
+    those classes."""
+    k = len(tracks)
+    keep = np.empty(k, dtype=np.int64)
+    track_classes = np.empty(k, dtype=np.int64)
     count = 0
-    for k in range(len(tracks)):
-        if compatible[detection_classes[detections[k]], track_classes[tracks[k]]]:
-            keep[count] = k
+    for p in range(k):
+        track_class = np.argmax(class_probabilities[tracks[p]])
+        if compatible[detection_classes[detections[p]], track_class]:
+            keep[count], track_classes[count] = p, track_class
             count += 1
     keep = keep[:count]
-    t, d = tracks[keep], detections[keep]
-    return t, d, track_classes[t], detection_classes[d]
+    d = detections[keep]
+    return tracks[keep], d, track_classes[:count], detection_classes[d]
 
 
 # load at import (fusion.core.compiled)
 _unique_inverse(np.zeros(1, dtype=np.int64))
-compatible_pairs(np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64),
-                 np.zeros(1, dtype=np.int64), np.ones((1, 1), dtype=np.bool_))
+compatible_pairs(np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64), np.ones((1, 1)), np.zeros(1, dtype=np.int64),
+                 np.ones((1, 1), dtype=np.bool_))
 
 
 def assign(pairs_tracks: np.ndarray, pairs_detections: np.ndarray, costs: np.ndarray, unassigned_cost: float,

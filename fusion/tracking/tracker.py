@@ -262,7 +262,7 @@ class MultiObjectTracker:
                                           self.config.association.method)
             clock = self._lap("associate", clock)
             failed = self.engine.update(matched_t, det.z[matched_d], det.R[matched_d], sensor.model, pose,
-                                        pred.take(np.searchsorted(pred_rows, matched_t)), self.tracks.size[matched_t])
+                                        pred.take(pred_rows.searchsorted(matched_t)), self.tracks.size[matched_t])
             clock = self._lap("update", clock)
         self._manage(sensor, det, pose, matched_t, matched_d, matched_t[failed], gated, stamp)
         self._lap("manage", clock)
@@ -289,7 +289,7 @@ class MultiObjectTracker:
         if model.gate_points_are_measured:   # z starts with the tracking-frame position: x, y of every layout
             radius = np.minimum(planar_gate_radius(P[:, :2, :2], det.R[:, :2, :2], sensor.gate), radius)
         ti, dj = coarse_pairs(model.track_points(motion, x, pose), det.points, radius)
-        ti, dj, track_classes, detection_classes = compatible_pairs(ti, dj, self.tracks.classes, det.classes, self.compatible)
+        ti, dj, track_classes, detection_classes = compatible_pairs(ti, dj, self.tracks.class_probs, det.classes, self.compatible)
         rows, local = unique_inverse(ti)
         pred = self.engine.measurement_prediction(model, pose, rows, self.tracks.size[rows])
         kept, residual, S, d2 = gated_innovations(det.z, det.R, pred.zhat, pred.S0, dj, local, model.wrap_periods, sensor.gate)
