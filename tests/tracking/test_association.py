@@ -47,6 +47,12 @@ def test_gnn_is_optimal_on_small_problems(monkeypatch, dense_limit):
         assert total == pytest.approx(_brute_force(n, m, pairs, 9.0))
 
 
+def test_gnn_without_conflicts_matches_every_pair_below_the_unassigned_cost_in_track_order():
+    t, d, c = np.array([4, 1, 7]), np.array([0, 2, 1]), np.array([3.0, 12.0, 1.0])
+    mt, md = assign(t, d, c, 10.0, "gnn")
+    assert mt.tolist() == [4, 7] and md.tolist() == [0, 1]       # (1, 2) costs more than leaving both alone
+
+
 def test_gnn_prefers_the_global_optimum_and_greedy_the_cheapest_pair():
     # track 0 - det 0 is cheapest, but taking it leaves track 1 without a match
     t, d, c = np.array([0, 0, 1]), np.array([0, 1, 0]), np.array([1.0, 2.0, 2.0])
