@@ -46,16 +46,19 @@ class TrackTable:
         return len(self.ids)
 
     def keep(self, mask: np.ndarray) -> None:
-        for f in fields(self):
-            setattr(self, f.name, getattr(self, f.name)[mask])
+        for name in _COLUMNS:
+            setattr(self, name, getattr(self, name)[mask])
 
     def append(self, other: TrackTable) -> None:
-        for f in fields(self):
-            setattr(self, f.name, np.concatenate([getattr(self, f.name), getattr(other, f.name)]))
+        for name in _COLUMNS:
+            setattr(self, name, np.concatenate([getattr(self, name), getattr(other, name)]))
 
     @property
     def classes(self) -> np.ndarray:
         return np.argmax(self.class_probs, axis=1)
+
+
+_COLUMNS = tuple(f.name for f in fields(TrackTable))
 
 
 def class_likelihood(classes: np.ndarray, confidence: float) -> np.ndarray:
