@@ -171,6 +171,14 @@ def to_rpy(q: np.ndarray) -> np.ndarray:
     return np.stack([roll, pitch, yaw], axis=-1)
 
 
+
+def to_yaw(q: np.ndarray) -> np.ndarray:
+    """Yaw (...) of quaternion(s): to_rpy's yaw, bit for bit, for callers that need only the heading
+    (roll and pitch cost most of to_rpy)."""
+    x, y, z, w = np.moveaxis(normalize(q), -1, 0)
+    return np.arctan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z))
+
+
 def slerp(q0: np.ndarray, q1: np.ndarray, fraction: float | np.ndarray) -> np.ndarray:
     """Spherical linear interpolation along the shorter arc; fraction 0 gives q0, 1 gives q1."""
     return normalize(slerp_unit(normalize(q0), normalize(q1), fraction))

@@ -9,6 +9,7 @@ classes (a COCO 'traffic light') are not road users: they are skipped and counte
 """
 from __future__ import annotations
 
+import math
 from collections import Counter
 from functools import lru_cache
 from typing import Any
@@ -64,21 +65,24 @@ def to_camera_detections(msg: Any, sensor_id: str, topic: str = "") -> tuple[Cam
             hypotheses.append(best_hypothesis(detection.results))
         except AttributeError as exc:
             raise InputError(source, f"detection {index} is not a vision_msgs/Detection2D: {exc}") from None
-    table = np.array(rows, dtype=float).reshape(-1, 5)   # centre x, y, theta, size x, y
-    bad = ~np.isfinite(table).all(axis=1) | (table[:, 3:] < 0).any(axis=1)
-    if bad.any():
-        index = int(np.argmax(bad))
-        cx, cy, theta, size_x, size_y = table[index].tolist()
+    # Checked on the Python floats: for an image's few detections, cheaper than numpy's comparisons.
+    bad = [not (0.0 <= size_x < math.inf and 0.0 <= size_y < math.inf and math.isfinite(cx) and math.isfinite(cy)
+                and math.isfinite(theta)) for cx, cy, theta, size_x, size_y in rows]
+    if any(bad):
+        index = bad.index(True)
+        cx, cy, theta, size_x, size_y = rows[index]
         raise InputError(source, f"detection {index} has a non-finite or negative bbox "
                                  f"(centre {cx}, {cy}, size {size_x} x {size_y}, theta {theta})")
+    table = np.array(rows, dtype=float).reshape(-1, 5)   # centre x, y, theta, size x, y
     classes = [object_class_of(best[0]) if best else None for best in hypotheses]
     kept = [i for i, object_class in enumerate(classes) if object_class is not None]
     skipped = Counter(best[0] if best else "" for best, object_class in zip(hypotheses, classes) if object_class is None)
     if len(kept) < len(table):
         table = table[kept]
-    centre, theta, half = table[:, :2], table[:, 2], table[:, 3:] / 2
-    trig = np.abs(np.column_stack((np.cos(theta), np.sin(theta))))   # |cos|, |sin|
-    extent = trig * half[:, :1] + trig[:, ::-1] * half[:, 1:]         # |cos| hx + |sin| hy, |sin| hx + |cos| hy
+    centre, theta, extent = table[:, :2], table[:, 2], table[:, 3:] / 2
+    if any(row[2] for row in rows):   # rotated bboxes (axis-aligned ones, the usual case, keep their half sizes)
+        trig = np.abs(np.column_stack((np.cos(theta), np.sin(theta))))   # |cos|, |sin|
+        extent = trig * extent[:, :1] + trig[:, ::-1] * extent[:, 1:]     # |cos| hx + |sin| hy, |sin| hx + |cos| hy
     detections = CameraDetections(stamp_ns, frame_id, sensor_id, boxes=np.concatenate((centre - extent, centre + extent), axis=1),
                                   classes=np.array([int(classes[i]) for i in kept], dtype=np.int64),
                                   scores=np.array([hypotheses[i][1] for i in kept], dtype=float))

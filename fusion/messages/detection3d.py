@@ -94,7 +94,7 @@ def to_boxes3d(msg: Any, sensor_id: str, topic: str = "") -> tuple[Boxes3D, Coun
     norms = np.linalg.norm(table[:, 6:], axis=1)
     if (norms < 1e-6).any():
         raise InputError(source, f"detection {int(np.argmax(norms < 1e-6))} has a zero orientation quaternion")
-    yaws = quat.to_rpy(table[:, 6:] / norms[:, None]).reshape(-1, 3)[:, 2]
+    yaws = quat.to_yaw(table[:, 6:] / norms[:, None])
     boxes = Boxes3D(stamp_ns, frame_id, sensor_id, centers=table[:, :3], sizes=table[:, 3:6], yaws=yaws,
                     classes=np.asarray(classes, dtype=np.int64), scores=np.asarray(scores, dtype=float))
     return boxes, skipped

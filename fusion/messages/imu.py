@@ -15,18 +15,19 @@ from fusion.core.measurements import ImuSample
 from fusion.messages.header import MessageTypes, make_header, read_header
 
 
-def _vector(v: Any) -> np.ndarray:
-    return np.array([v.x, v.y, v.z], dtype=float)
+_RATE_COVARIANCES = ("angular_velocity_covariance", "linear_acceleration_covariance")
 
 
 def to_imu_sample(msg: Any, sensor_id: str, topic: str = "") -> ImuSample:
-    """The angular velocity and specific force of an Imu message."""
+    """The angular velocity and specific force of an Imu message (ImuSample checks and converts
+    the vectors; this runs for every IMU sample, so it indexes and builds them directly)."""
     stamp_ns, frame_id, source = read_header(msg, "Imu", topic)
-    for name in ("angular_velocity_covariance", "linear_acceleration_covariance"):
-        if float(np.asarray(getattr(msg, name), dtype=float).reshape(-1)[0]) == -1.0:
+    for name in _RATE_COVARIANCES:
+        if float(getattr(msg, name)[0]) == -1.0:   # float64[9], row-major
             raise InputError(source, f"{name}[0] is -1: the {name.split('_cov')[0]} is not provided")
-    return ImuSample(stamp_ns, frame_id, sensor_id, angular_velocity=_vector(msg.angular_velocity),
-                     linear_acceleration=_vector(msg.linear_acceleration))
+    w, a = msg.angular_velocity, msg.linear_acceleration
+    return ImuSample(stamp_ns, frame_id, sensor_id, angular_velocity=np.array([w.x, w.y, w.z]),
+                     linear_acceleration=np.array([a.x, a.y, a.z]))
 
 
 def from_imu_sample(types: MessageTypes, sample: ImuSample, gyro_variance: float = 0.0, accel_variance: float = 0.0) -> Any:

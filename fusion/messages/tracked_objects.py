@@ -123,7 +123,7 @@ def to_object_list(msg: Any, topic: str = "") -> ObjectList:
             raise InputError(where, f"object {i} is malformed: {exc}") from None
     if not np.all(np.isfinite(table)):
         raise InputError(where, f"object {int(np.argwhere(~np.isfinite(table))[0, 0])} has a non-finite value")
-    yaw = quat.to_rpy(table[:, 3:7]).reshape(-1, 3)[:, 2] if n else np.zeros(0)
+    yaw = quat.to_yaw(table[:, 3:7]) if n else np.zeros(0)
     to_list = _rotation_z(yaw)
     pose4 = detection3d.covariance_4x4(pose_cov)
     twist4 = to_list @ detection3d.covariance_4x4(twist_cov) @ to_list.transpose(0, 2, 1)

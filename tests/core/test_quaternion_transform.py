@@ -111,3 +111,14 @@ def test_transform_kernels_follow_the_quaternion_module_for_read_only_and_writab
             assert np.allclose(left.rotation_matrix, quat.to_matrix(a.rotation), atol=1e-12)
             for t in (composed, inverse, middle):
                 assert t.rotation[3] >= 0.0 and np.isclose(np.linalg.norm(t.rotation), 1.0, atol=1e-14)
+
+
+def test_to_yaw_is_to_rpy_yaw_bit_for_bit():
+    unnormalised = ROTS.as_quat() * RNG.uniform(0.5, 3.0, size=(200, 1)) * RNG.choice([-1.0, 1.0], size=(200, 1))
+    for q in (unnormalised, unnormalised[7], unnormalised[:12].reshape(3, 4, 4), np.zeros((0, 4))):
+        yaw = quat.to_yaw(q)
+        assert yaw.shape == np.shape(q)[:-1]
+        assert np.array_equal(yaw, quat.to_rpy(q)[..., 2])
+    assert np.allclose(quat.to_yaw(ROTS.as_quat()), ROTS.as_euler("xyz")[:, 2], atol=1e-9)
+    with pytest.raises(InputError, match="zero or non-finite"):
+        quat.to_yaw([0.0, 0.0, np.nan, 1.0])

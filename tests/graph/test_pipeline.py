@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from datasets.bags.typestore import message_types
 from fusion.config.loader import config_dir, load_config
 from fusion.config.vehicle import VehicleConfig
 from fusion.core.errors import InputError
@@ -12,6 +13,8 @@ from fusion.graph.camera import CameraNode
 from fusion.graph.node import NodeCore, Output
 from fusion.graph.pipeline import Pipeline
 from fusion.graph.topics import DIAGNOSTICS, frontend_topic
+from fusion.messages import camera_info
+from sensors.camera.pinhole import PinholeCamera
 
 TEXT = "std_msgs/msg/String"
 MS = 1_000_000
@@ -94,3 +97,42 @@ def test_camera_node_clips_boxes_to_the_image_and_drops_those_outside():
                                                                                   boxes=[[1.0, 2.0, 3.0, 4.0]]), 9)
     np.testing.assert_array_equal(inside.data.boxes, [[1.0, 2.0, 3.0, 4.0]])
     assert node.diagnostics.stats("/sensors/camera_front/detections").dropped == 1
+
+
+def test_camera_node_drops_boxes_beyond_each_image_edge_and_keeps_an_empty_batch():
+    sensor = load_config(config_dir() / "vehicle.yaml", VehicleConfig).sensors["camera_front"]
+    node = CameraNode("camera_front", sensor)
+    width, height = node.camera.width, node.camera.height
+    beyond = [[-30.0, 5.0, 0.0, 20.0], [5.0, -30.0, 20.0, 0.0], [float(width), 5.0, width + 9.0, 20.0],
+              [5.0, float(height), 20.0, height + 9.0]]   # left, top, right, bottom: touching an edge is outside
+    kept = [width - 1.0, height - 1.0, width + 1.0, height + 1.0]
+    data = CameraDetections(7, sensor.frame_id, "camera_front", boxes=beyond + [kept], classes=[1, 2, 3, 4, 6])
+    (out,) = node.process("/sensors/camera_front/detections", data, 9)
+    np.testing.assert_array_equal(out.data.boxes, [[width - 1.0, height - 1.0, width, height]])
+    np.testing.assert_array_equal(out.data.classes, [6])
+    (empty,) = node.process("/sensors/camera_front/detections", CameraDetections(8, sensor.frame_id, "camera_front"), 9)
+    assert len(empty.data) == 0
+    stats = node.diagnostics.stats("/sensors/camera_front/detections")
+    assert (stats.accepted, stats.dropped) == (2, 4)
+    assert stats.last_reason == f"box outside the {width}x{height} image"
+
+
+def test_camera_node_takes_the_camera_info_and_reuses_its_camera_while_it_is_unchanged():
+    sensor = load_config(config_dir() / "vehicle.yaml", VehicleConfig).sensors["camera_front"]
+    node, types, topic = CameraNode("camera_front", sensor), message_types(), "/sensors/camera_front/camera_info"
+    small = PinholeCamera.from_camera_info(640, 480, [500.0, 0.0, 320.0, 0.0, 500.0, 240.0, 0.0, 0.0, 1.0], None,
+                                           frame_id=sensor.frame_id)
+    assert node.receive(topic, camera_info.from_camera(types, small, 5), "sensor_msgs/msg/CameraInfo", 6) == []
+    first = node.camera
+    assert (first.width, first.height) == (640, 480) and np.array_equal(first.K, small.K)
+    node.receive(topic, camera_info.from_camera(types, small, 7), "sensor_msgs/msg/CameraInfo", 8)
+    assert node.camera is first                                     # the same CameraInfo again
+    wider = PinholeCamera.from_camera_info(800, 480, small.K.reshape(-1), None, frame_id=sensor.frame_id)
+    node.receive(topic, camera_info.from_camera(types, wider, 9), "sensor_msgs/msg/CameraInfo", 10)
+    assert node.camera.width == 800
+    uncalibrated = camera_info.from_camera(types, small, 11)
+    uncalibrated.p = np.zeros(12)
+    node.receive(topic, uncalibrated, "sensor_msgs/msg/CameraInfo", 12)
+    stats = node.diagnostics.stats(topic)
+    assert (stats.accepted, stats.rejected, node.camera.width) == (3, 1, 800)
+    assert "no valid focal length" in stats.last_reason

@@ -52,6 +52,9 @@ def test_detection2d_box_encloses_a_bbox_at_any_angle():
 @pytest.mark.parametrize("bad, match", [
     ((float("nan"), 5.0, 0.0, 2.0, 2.0, "car"), r"detection 1 has a non-finite or negative bbox \(centre nan, 5.0"),
     ((5.0, 5.0, 0.0, -2.0, 2.0, "traffic light"), r"detection 1 has a non-finite or negative bbox .*size -2.0 x 2.0"),
+    ((5.0, 5.0, 0.0, 2.0, float("inf"), "car"), r"detection 1 has a non-finite or negative bbox .*size 2.0 x inf"),
+    ((5.0, 5.0, float("nan"), 2.0, 2.0, "car"), r"detection 1 has a non-finite or negative bbox .*theta nan\)"),
+    ((5.0, float("-inf"), 0.0, 2.0, 2.0, "car"), r"detection 1 has a non-finite or negative bbox \(centre 5.0, -inf"),
 ])
 def test_detection2d_bad_bbox_is_rejected_naming_the_detection(bad, match):
     msg = detection_array((100.0, 50.0, 0.0, 20.0, 10.0, "car"), bad)
@@ -92,6 +95,23 @@ def test_imu_without_a_rate_is_rejected_naming_topic_and_frame():
     with pytest.raises(InputError, match=r"angular_velocity_covariance\[0\] is -1") as info:
         imu.to_imu_sample(msg, "imu", "/imu")
     assert info.value.source == "Imu on '/imu' (frame 'imu_link')"
+
+
+def test_imu_sample_round_trips_and_a_missing_specific_force_is_rejected():
+    sample = ImuSample(3, "imu_link", "imu", angular_velocity=[0.01, -0.02, 0.1], linear_acceleration=[0.3, -0.1, 9.8])
+    msg = imu.from_imu_sample(TYPES, sample, 1e-6, 1e-4)
+    decoded = imu.to_imu_sample(msg, "imu", "/imu")
+    assert (decoded.stamp_ns, decoded.frame_id, decoded.sensor_id) == (3, "imu_link", "imu")
+    np.testing.assert_array_equal(decoded.angular_velocity, sample.angular_velocity)
+    np.testing.assert_array_equal(decoded.linear_acceleration, sample.linear_acceleration)
+    assert decoded.angular_velocity.dtype == decoded.linear_acceleration.dtype == np.float64
+    msg.linear_acceleration_covariance = [-1.0] + [0.0] * 8   # any sequence, not only an array
+    with pytest.raises(InputError, match=r"linear_acceleration_covariance\[0\] is -1: the linear_acceleration is not provided"):
+        imu.to_imu_sample(msg, "imu", "/imu")
+    msg.linear_acceleration_covariance = [0.0] * 9
+    msg.linear_acceleration.z = float("nan")
+    with pytest.raises(InputError, match=r"field 'linear_acceleration' has a non-finite value at index \[2\]"):
+        imu.to_imu_sample(msg, "imu", "/imu")
 
 
 def test_latency_summary_covers_the_last_window_of_accepted_messages():
