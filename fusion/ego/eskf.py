@@ -26,17 +26,17 @@ N = 15
 I3 = np.eye(3)
 
 
+@compiled
 def skew(v: np.ndarray) -> np.ndarray:
     """[v]x, so that skew(a) @ b == cross(a, b)."""
-    x, y, z = v.tolist()
-    return np.array((0.0, -z, y, z, 0.0, -x, -y, x, 0.0)).reshape(3, 3)   # a flat tuple builds faster than nested lists
+    x, y, z = v[0], v[1], v[2]
+    return np.array([[0.0, -z, y], [z, 0.0, -x], [-y, x, 0.0]])
 
 
+@compiled
 def cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """a x b for two 3-vectors (np.cross costs ten times more on vectors this small)."""
-    a0, a1, a2 = a.tolist()
-    b0, b1, b2 = b.tolist()
-    return np.array([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0])
+    return np.array([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]])
 
 
 @compiled
@@ -96,37 +96,91 @@ def _noise_added_symmetric(cov, qc, dt):
     return out
 
 
-_vector, _matrix = np.zeros(3), np.eye(3)
-# Load the kernels at import (fusion.core.compiled).
-_mechanise(_vector, _vector, _matrix, *[_vector] * 9, 0.01)
-_fill_transition(np.eye(N), _matrix, _matrix, _matrix, 0.01)
-_noise_added_symmetric(np.eye(N), np.zeros(N), 0.01)
-so3_exp(_vector)
-
-
+@compiled
 def matrix_to_quaternion(r: np.ndarray) -> np.ndarray:
     """Unit quaternion (x, y, z, w; w >= 0) of one rotation matrix, from its largest component
     (Shepperd). The estimator reports a pose per IMU sample; for one matrix this scalar form costs
-    a few microseconds where the vectorised fusion.core.quaternion.from_matrix (and scipy) cost
-    around a hundred."""
-    (m00, m01, m02), (m10, m11, m12), (m20, m21, m22) = r.tolist()
+    a microsecond where the vectorised fusion.core.quaternion.from_matrix (and scipy) cost around
+    a hundred."""
+    m00, m01, m02 = r[0, 0], r[0, 1], r[0, 2]
+    m10, m11, m12 = r[1, 0], r[1, 1], r[1, 2]
+    m20, m21, m22 = r[2, 0], r[2, 1], r[2, 2]
     trace = m00 + m11 + m22
     if trace > max(m00, m11, m22):
         s = 2.0 * math.sqrt(1.0 + trace)
-        q = (m21 - m12) / s, (m02 - m20) / s, (m10 - m01) / s, 0.25 * s
+        x, y, z, w = (m21 - m12) / s, (m02 - m20) / s, (m10 - m01) / s, 0.25 * s
     elif m00 >= m11 and m00 >= m22:
         s = 2.0 * math.sqrt(1.0 + m00 - m11 - m22)
-        q = 0.25 * s, (m01 + m10) / s, (m02 + m20) / s, (m21 - m12) / s
+        x, y, z, w = 0.25 * s, (m01 + m10) / s, (m02 + m20) / s, (m21 - m12) / s
     elif m11 >= m22:
         s = 2.0 * math.sqrt(1.0 + m11 - m00 - m22)
-        q = (m01 + m10) / s, 0.25 * s, (m12 + m21) / s, (m02 - m20) / s
+        x, y, z, w = (m01 + m10) / s, 0.25 * s, (m12 + m21) / s, (m02 - m20) / s
     else:
         s = 2.0 * math.sqrt(1.0 + m22 - m00 - m11)
-        q = (m02 + m20) / s, (m12 + m21) / s, 0.25 * s, (m10 - m01) / s
-    x, y, z, w = q
-    norm = math.sqrt(x ** 2 + y ** 2 + z ** 2 + w ** 2)
-    x, y, z, w = x / norm, y / norm, z / norm, w / norm
-    return np.array([-x, -y, -z, -w] if w < 0.0 else [x, y, z, w])
+        x, y, z, w = (m02 + m20) / s, (m12 + m21) / s, 0.25 * s, (m10 - m01) / s
+    norm = math.sqrt(x * x + y * y + z * z + w * w)
+    if w < 0.0:
+        norm = -norm
+    return np.array([x / norm, y / norm, z / norm, w / norm])
+
+
+@compiled
+def _propagated(F, P, R0, R, block_f, qc, dt):
+    """P carried over one block of dt seconds (see ErrorStateFilter._propagated), F refilled in place."""
+    # The attitude block is the transpose of the block's rotation.
+    _fill_transition(F, R0, R0 @ skew(block_f / dt), R.T @ R0, dt)
+    return _noise_added_symmetric(F @ P @ F.T, qc, dt)
+
+
+@compiled
+def _update(P, H, noise, residual, gate):
+    """The Kalman update's (distance^2, covariance, error estimate), the last two only computed when
+    distance^2 <= gate (else P and an empty vector); distance^2 is NaN when they are not finite.
+    Raises LinAlgError for a singular or non-finite innovation covariance."""
+    PHt = P @ H.T
+    S = H @ PHt + noise
+    S_inv = np.linalg.solve(S, np.eye(S.shape[0]))   # as np.linalg.inv computes it (LAPACK gesv)
+    d2 = residual @ S_inv @ residual
+    if not d2 <= gate:
+        return d2, P, np.zeros(0)
+    K = PHt @ S_inv
+    cov = P - K @ PHt.T
+    cov = 0.5 * (cov + cov.T)
+    dx = K @ residual
+    if not (np.isfinite(dx).all() and np.isfinite(cov).all()):
+        return np.nan, P, np.zeros(0)
+    return d2, cov, dx
+
+
+@compiled
+def point_odometry(p, v, R, cov, omega, lever, lever_skew, pose_jacobian, twist_jacobian, rate_noise):
+    """Pose and twist of the point `lever` (base_link axes; its skew matrix too) away from the IMU,
+    with their covariances (nav_msgs/Odometry order and axes): (position, quaternion, pose
+    covariance, body velocity, twist covariance). omega is the body rate; the Jacobians (6 x N,
+    constant entries filled by the caller) get their attitude-dependent blocks here; rate_noise is
+    the covariance of the reported rate."""
+    imu_velocity_body = R.T @ v
+    # Pose: position error dp - R [l]x dtheta; attitude error in map axes R dtheta.
+    pose_jacobian[0:3, 6:9] = -R @ lever_skew
+    pose_jacobian[3:6, 6:9] = R
+    twist_jacobian[0:3, 3:6] = R.T
+    twist_jacobian[0:3, 6:9] = skew(imu_velocity_body)
+    twist_cov = twist_jacobian @ cov @ twist_jacobian.T
+    twist_cov[3:6, 3:6] += rate_noise
+    return (p + R @ lever, matrix_to_quaternion(R), pose_jacobian @ cov @ pose_jacobian.T,
+            imu_velocity_body + cross(omega, lever), twist_cov)
+
+
+_vector, _matrix, _cov = np.zeros(3), np.eye(3), np.eye(N)
+# Load the kernels at import (fusion.core.compiled).
+_mechanise(_vector, _vector, _matrix, *[_vector] * 9, 0.01)
+_propagated(np.eye(N), _cov, _matrix, _matrix, _vector, np.zeros(N), 0.01)
+_update(_cov, np.eye(3, N), _matrix, _vector, 1.0)
+point_odometry(_vector, _vector, _matrix, _cov, _vector, _vector, _matrix, np.zeros((6, N)), np.zeros((6, N)), _matrix)
+so3_exp(_vector)
+skew(_vector)
+cross(_vector, _vector)
+matrix_to_quaternion(_matrix)
 
 
 def orthonormalize(r: np.ndarray) -> np.ndarray:
@@ -229,12 +283,7 @@ class ErrorStateFilter:
     def _propagated(self) -> np.ndarray:
         """One transition over the pending block, linearised at its mean specific force and its start
         attitude."""
-        dt = self._block_dt
-        R0 = self._block_R
-        F = self._F
-        # The attitude block is the transpose of the block's rotation.
-        _fill_transition(F, R0, R0 @ skew(self._block_f / dt), self.R.T @ R0, dt)
-        return _noise_added_symmetric(F @ self.P @ F.T, self._qc, dt)
+        return _propagated(self._F, self.P, self._block_R, self.R, self._block_f, self._qc, self._block_dt)
 
     def coast(self, dt: float, accel_std: float, yaw_rate_std: float) -> None:
         """Propagate without IMU data (a gap): constant velocity and attitude, with the
@@ -255,23 +304,14 @@ class ErrorStateFilter:
         Mahalanobis distance exceeds `gate`. Returns (accepted, distance^2); distance^2 is NaN and
         nothing changes when the update is numerically impossible (singular or non-finite)."""
         self.propagate_covariance()
-        PHt = self.P @ H.T
-        S = H @ PHt + noise
         try:
-            S_inv = np.linalg.inv(S)
+            d2, cov, dx = _update(self.P, H, noise, residual, math.inf if gate is None else gate)
         except np.linalg.LinAlgError:
             return False, float("nan")
-        d2 = float(residual @ S_inv @ residual)
         if not math.isfinite(d2):
             return False, float("nan")
         if gate is not None and d2 > gate:
             return False, d2
-        K = PHt @ S_inv
-        cov = self.P - K @ PHt.T
-        cov = 0.5 * (cov + cov.T)
-        dx = K @ residual
-        if not (np.isfinite(dx).all() and np.isfinite(cov).all()):
-            return False, float("nan")
         self.P = cov
         self.inject(dx)
         return True, d2

@@ -27,7 +27,8 @@ from fusion.core.time import NS_PER_S
 from fusion.core.transform import Transform
 from fusion.core.transform_tree import TransformTree
 from fusion.ego.config import EgoConfig
-from fusion.ego.eskf import BG, I3, N, P, TH, V, ErrorStateFilter, ProcessNoise, cross, matrix_to_quaternion, skew, so3_exp
+from fusion.ego.eskf import (BG, I3, N, P, TH, V, ErrorStateFilter, ProcessNoise, matrix_to_quaternion, point_odometry,
+                              skew, so3_exp)
 from fusion.ego.geodesy import GRAVITY_MPS2, GeodeticOrigin
 from fusion.ego.history import PoseHistory
 from fusion.ego.initialisation import GnssHeading, QuietDetector, roll_pitch_from_gravity
@@ -60,7 +61,7 @@ class EgoEstimator:
         self.gnss_lever = t_base_gnss.translation - t_base_imu.translation  # IMU -> antenna, base_link axes
         self.base_lever = -t_base_imu.translation                           # IMU -> base_link origin
         self._base_lever_skew = skew(self.base_lever)
-        # Jacobians of the reported pose and twist in the error state: odometry() refills only the
+        # Jacobians of the reported pose and twist in the error state: point_odometry refills only the
         # blocks that depend on the attitude.
         self._pose_jacobian = np.zeros((6, N))
         self._pose_jacobian[0:3, P] = I3
@@ -470,23 +471,12 @@ class EgoEstimator:
     def odometry(self) -> Odometry:
         """The current estimate of base_link in the map frame (nav_msgs/Odometry semantics)."""
         f = self._require_initialised()
-        cov = f.covariance()
-        R = f.R
-        position = f.p + R @ self.base_lever
         omega = f.angular_rate(self._gyro)
-        imu_velocity_body = R.T @ f.v
-        velocity_body = imu_velocity_body + cross(omega, self.base_lever)
-        # Pose: base position error dp + R[l]x... ; attitude error in map axes R dtheta.
-        J = self._pose_jacobian
-        J[0:3, TH] = -R @ self._base_lever_skew
-        J[3:6, TH] = R
-        Jt = self._twist_jacobian
-        Jt[0:3, V] = R.T
-        Jt[0:3, TH] = skew(imu_velocity_body)
-        twist_cov = Jt @ cov @ Jt.T
-        twist_cov[3:6, 3:6] += self._rate_noise
-        return Odometry(self._t_ns, self.config.map_frame, self.base_frame, position, matrix_to_quaternion(R),
-                        J @ cov @ J.T, velocity_body, omega, twist_cov)
+        position, orientation, pose_cov, velocity_body, twist_cov = point_odometry(
+            f.p, f.v, f.R, f.covariance(), omega, self.base_lever, self._base_lever_skew, self._pose_jacobian,
+            self._twist_jacobian, self._rate_noise)
+        return Odometry(self._t_ns, self.config.map_frame, self.base_frame, position, orientation, pose_cov,
+                        velocity_body, omega, twist_cov)
 
     def state(self) -> EgoState:
         f = self._require_initialised()

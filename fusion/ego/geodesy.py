@@ -33,6 +33,8 @@ class GeodeticOrigin(NamedTuple):
         x, y, z = pymap3d.geodetic2ecef(latitude_deg, longitude_deg, altitude_m)
         x0, y0, z0 = _ecef(self)
         e, n, u = pymap3d.uvw2enu(x - x0, y - y0, z - z0, self.latitude_deg, self.longitude_deg)
+        if np.ndim(e) == 0:
+            return np.array((e, n, u), dtype=float)   # one fix (per message): a third of np.stack's cost
         return np.stack([np.asarray(e, dtype=float), np.asarray(n, dtype=float), np.asarray(u, dtype=float)], axis=-1)
 
     def to_geodetic(self, enu: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from fusion.ego.eskf import BA, BG, N, P, TH, V, ErrorStateFilter, ProcessNoise, cross, matrix_to_quaternion, skew, so3_exp
+from fusion.ego.eskf import (BA, BG, N, P, TH, V, ErrorStateFilter, ProcessNoise, cross, matrix_to_quaternion, point_odometry, skew,
+                             so3_exp)
 
 NOISE = ProcessNoise(1.7e-4, 1.2e-3, 2e-6, 3e-5)
 
@@ -135,6 +136,58 @@ def test_numerically_impossible_update_changes_nothing() -> None:
     accepted, d2 = f.correct(np.ones(3), H, np.zeros((3, 3)))
     assert not accepted and np.isnan(d2)
     assert f.is_finite()
+
+
+def test_update_matches_its_numpy_formula() -> None:
+    """The compiled update gives exactly what the numpy formula (with np.linalg.inv) gives."""
+    f = _filter()
+    f.P = np.cov(np.random.default_rng(5).normal(size=(N, 40)))
+    P0, p0, R0 = f.P.copy(), f.p.copy(), f.R.copy()
+    z, H = f.body_velocity(np.array([-1.2, 0.0, 0.3]), np.array([0.01, 0.0, 0.2]))
+    residual, noise = np.array([0.3, -0.1, 0.05]) - z, np.diag([0.04, 0.01, 0.01])
+    accepted, d2 = f.correct(residual, H, noise, gate=1e6)
+    PHt = P0 @ H.T
+    S_inv = np.linalg.inv(H @ PHt + noise)
+    K = PHt @ S_inv
+    cov = P0 - K @ PHt.T
+    assert accepted and d2 == residual @ S_inv @ residual
+    np.testing.assert_array_equal(f.P, 0.5 * (cov + cov.T))
+    dx = K @ residual
+    np.testing.assert_array_equal(f.p, p0 + dx[P])
+    np.testing.assert_array_equal(f.R, R0 @ so3_exp(dx[TH]))
+
+
+def test_non_finite_residual_changes_nothing() -> None:
+    f = _filter()
+    before = f.P.copy(), f.p.copy()
+    _, H = f.point_position(np.zeros(3))
+    for gate in (None, 16.3):
+        accepted, d2 = f.correct(np.array([np.nan, 0.0, 0.0]), H, np.eye(3), gate)
+        assert not accepted and np.isnan(d2)
+    np.testing.assert_array_equal(f.P, before[0])
+    np.testing.assert_array_equal(f.p, before[1])
+
+
+def test_point_odometry_matches_its_numpy_formula() -> None:
+    """Pose and twist of a point and their covariances: the compiled kernel against the Jacobians
+    built slice by slice in numpy (bit for bit)."""
+    f = _filter()
+    cov = np.cov(np.random.default_rng(6).normal(size=(N, 40)))
+    lever, omega, rate_noise = np.array([-1.2, 0.1, 0.3]), np.array([0.01, -0.02, 0.2]), np.eye(3) * 1e-6
+    J, Jt = np.zeros((6, N)), np.zeros((6, N))
+    J[0:3, P] = np.eye(3)
+    Jt[0:3, BG], Jt[3:6, BG] = skew(lever), -np.eye(3)
+    position, q, pose_cov, velocity, twist_cov = point_odometry(f.p, f.v, f.R, cov, omega, lever, skew(lever), J.copy(),
+                                                                Jt.copy(), rate_noise)
+    J[0:3, TH], J[3:6, TH] = -f.R @ skew(lever), f.R
+    Jt[0:3, V], Jt[0:3, TH] = f.R.T, skew(f.R.T @ f.v)
+    expected_twist = Jt @ cov @ Jt.T
+    expected_twist[3:6, 3:6] += rate_noise
+    np.testing.assert_array_equal(position, f.p + f.R @ lever)
+    np.testing.assert_array_equal(q, matrix_to_quaternion(f.R))
+    np.testing.assert_array_equal(pose_cov, J @ cov @ J.T)
+    np.testing.assert_array_equal(velocity, f.R.T @ f.v + cross(omega, lever))
+    np.testing.assert_array_equal(twist_cov, expected_twist)
 
 
 def test_coast_grows_uncertainty_and_moves_at_constant_velocity() -> None:

@@ -110,6 +110,8 @@ def test_gnss_noise_outliers_outage_and_geodesy(drive: EgoTrajectory) -> None:
     good = next(i for i, f in enumerate(fixes) if f.has_fix and i > 5)
     back = ORIGIN.to_enu(fixes[good].latitude_deg, fixes[good].longitude_deg, fixes[good].altitude_m)
     assert np.allclose(back, r.measured_enu[good], atol=1e-6)
+    as_arrays = (np.array([getattr(fixes[good], k)]) for k in ("latitude_deg", "longitude_deg", "altitude_m"))
+    np.testing.assert_array_equal(ORIGIN.to_enu(*as_arrays), back[None])   # scalars and arrays alike
     assert fixes[good].velocity_enu is not None
 
 
