@@ -97,7 +97,7 @@ class CameraDetections(MeasurementBatch):
         self.scores = _array(self, "scores", self.scores if self.scores is not None else np.ones(n), (None,))
         _same_length(self, boxes=self.boxes, classes=self.classes, scores=self.scores)
         inverted = self.boxes[:, 2:] < self.boxes[:, :2]   # x2 < x1, y2 < y1
-        if inverted.any():
+        if np.count_nonzero(inverted):
             index = int(np.argmax(inverted.any(axis=1)))
             raise InputError(self.source, f"box {index} has x2 < x1 or y2 < y1: {self.boxes[index].tolist()}")
 
@@ -126,7 +126,7 @@ class RadarDetections(MeasurementBatch):
         self.rcs = _array(self, "rcs", self.rcs if self.rcs is not None else np.zeros(n), (None,))
         _same_length(self, range=self.range, azimuth=self.azimuth, elevation=self.elevation,
                      range_rate=self.range_rate, rcs=self.rcs)
-        if (self.range < 0).any():
+        if np.count_nonzero(self.range < 0):
             raise InputError(self.source, f"field 'range' has a negative value at index {int(np.argmax(self.range < 0))}")
 
     def __len__(self) -> int:
@@ -185,7 +185,7 @@ class Boxes3D(MeasurementBatch):
             _same_length(self, centers=self.centers, velocities=self.velocities)
         _same_length(self, centers=self.centers, sizes=self.sizes, yaws=self.yaws,
                      classes=self.classes, scores=self.scores)
-        if (self.sizes <= 0).any():
+        if np.count_nonzero(self.sizes <= 0):
             raise InputError(self.source, f"field 'sizes' has a non-positive dimension in box {int(np.argwhere(self.sizes <= 0)[0, 0])}")
 
     def __len__(self) -> int:

@@ -89,10 +89,10 @@ def to_boxes3d(msg: Any, sensor_id: str, topic: str = "") -> tuple[Boxes3D, Coun
         classes.append(int(object_class))
         scores.append(best[1])
     table = np.asarray(rows, dtype=float).reshape(-1, 10)
-    if not np.isfinite(table).all():
+    if np.count_nonzero(np.isfinite(table)) < table.size:
         raise InputError(source, f"detection {int(np.argwhere(~np.isfinite(table))[0, 0])} has a non-finite bbox value")
     norms = np.linalg.norm(table[:, 6:], axis=1)
-    if (norms < 1e-6).any():
+    if np.count_nonzero(norms < 1e-6):
         raise InputError(source, f"detection {int(np.argmax(norms < 1e-6))} has a zero orientation quaternion")
     yaws = quat.to_yaw(table[:, 6:] / norms[:, None])
     boxes = Boxes3D(stamp_ns, frame_id, sensor_id, centers=table[:, :3], sizes=table[:, 3:6], yaws=yaws,

@@ -7,6 +7,7 @@ with MotionModel.position_velocity and its Jacobian, so every motion model works
 """
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -17,7 +18,7 @@ import numpy as np
 from fusion.core.measurements import MeasurementBatch
 from fusion.core.transform import Transform
 from fusion.tracking.config import SensorTracking
-from fusion.tracking.kernels import wrapped_difference
+from fusion.tracking.kernels import nonfinite_rows, wrapped_difference
 from fusion.tracking.motion import MotionModel, angular_mean
 
 
@@ -90,7 +91,7 @@ def usable_rows(score_floor: float, scores: np.ndarray, *arrays: np.ndarray) -> 
     (empty batches included: no reshaping by the row count)."""
     finite = np.isfinite(scores)
     for a in arrays:
-        finite &= np.isfinite(a) if a.ndim == 1 else np.isfinite(a).all(axis=tuple(range(1, a.ndim)))
+        finite &= np.isfinite(a) if a.ndim == 1 else ~nonfinite_rows(np.ascontiguousarray(a, dtype=float).reshape(len(a), math.prod(a.shape[1:])))
     keep = finite & (scores >= score_floor)
     if np.count_nonzero(keep) == len(keep):
         return keep, {}
