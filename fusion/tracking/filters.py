@@ -79,7 +79,7 @@ class SigmaPoints:
 def ekf_predict(motion: MotionModel, x: np.ndarray, P: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
     F, Q = motion.linearized(x, dt)
     d = motion.dim
-    return motion.transition(x, dt), propagated_covariance(P, F.reshape(-1, d, d), Q.reshape(-1, d, d))
+    return motion.transition(x, dt), propagated_covariance(*(np.ascontiguousarray(a).reshape(-1, d, d) for a in (P, F, Q)))
 
 
 def ukf_predict(motion: MotionModel, x: np.ndarray, P: np.ndarray, dt: float, sigma: SigmaPoints) -> tuple[np.ndarray, np.ndarray]:

@@ -15,6 +15,7 @@ from fusion.core.compiled import compiled
 
 # Parameter types of kernels compiled for one signature: any layout, read-only or not
 _MATRICES = types.Array(types.float64, 3, "A", readonly=True)
+_C_MATRICES = types.Array(types.float64, 3, "C", readonly=True)   # contiguous ones: faster loops
 _ROWS = types.Array(types.float64, 2, "A", readonly=True)
 _VALUES = types.Array(types.float64, 1, "A", readonly=True)
 _INDICES = types.Array(types.int64, 1, "A", readonly=True)
@@ -225,23 +226,38 @@ def sigma_point_update(x: np.ndarray, P: np.ndarray, y: np.ndarray, S: np.ndarra
     return x_new, P_new
 
 
-@compiled(types.Array(types.float64, 3, "C")(_MATRICES, _MATRICES, _MATRICES))
+@compiled(types.Array(types.float64, 3, "C")(_C_MATRICES, _C_MATRICES, _C_MATRICES))
 def propagated_covariance(P: np.ndarray, F: np.ndarray, Q: np.ndarray) -> np.ndarray:
     """F P F^T + Q (N, d, d) of covariances P (N, d, d), with F and Q either one per row (N, d, d) or
-    one that every row shares (1, d, d)."""
+    one that every row shares (1, d, d). Transition matrices are mostly zeros (an identity plus a
+    few time-step entries): the products run over F's non-zero entries only."""
     n, d, _ = P.shape
-    out = np.empty((n, d, d))
+    out = np.zeros((n, d, d))
     FP = np.empty((d, d))
+    rows = np.empty(d * d, dtype=np.int64)
+    cols = np.empty(d * d, dtype=np.int64)
+    values = np.empty(d * d)
+    count = 0
     for i in range(n):
-        f = F[i if len(F) > 1 else 0]
+        if i == 0 or len(F) > 1:
+            f = F[i if len(F) > 1 else 0]
+            count = 0
+            for a in range(d):
+                for c in range(d):
+                    if f[a, c] != 0.0:
+                        rows[count], cols[count], values[count] = a, c, f[a, c]
+                        count += 1
         q = Q[i if len(Q) > 1 else 0]
-        _product(f, P[i], FP)
+        FP[:] = 0.0
+        for k in range(count):
+            for b in range(d):
+                FP[rows[k], b] += values[k] * P[i, cols[k], b]
+        for k in range(count):        # out[a, b] = sum over c of FP[a, c] F[b, c]
+            for a in range(d):
+                out[i, a, rows[k]] += FP[a, cols[k]] * values[k]
         for a in range(d):
             for b in range(d):
-                s = 0.0
-                for c in range(d):
-                    s += FP[a, c] * f[b, c]
-                out[i, a, b] = s + q[a, b]
+                out[i, a, b] += q[a, b]
     return out
 
 
