@@ -72,7 +72,7 @@ def test_covariance_propagation_and_measurement_moments_match_matrix_products():
     expected = F @ P @ F.T + Q
     np.testing.assert_allclose(propagated_covariance(P, F[None], Q[None]), expected, rtol=1e-12)
     per_row = np.repeat(F[None], len(P), axis=0)
-    np.testing.assert_allclose(propagated_covariance(P, per_row, np.broadcast_to(Q, P.shape)), expected, rtol=1e-12)
+    np.testing.assert_allclose(propagated_covariance(P, per_row, np.repeat(Q[None], len(P), axis=0)), expected, rtol=1e-12)
     moments_cross, S0 = ekf_moments(P, H)
     np.testing.assert_allclose(moments_cross, cross, rtol=1e-12)
     np.testing.assert_allclose(S0, H @ cross, rtol=1e-12)
