@@ -58,6 +58,16 @@ def so3_exp(phi: np.ndarray) -> np.ndarray:
 
 
 @compiled
+def _angular_rate(gyro, bg, R, earth_rate):
+    """Body rate relative to the map frame (see ErrorStateFilter.angular_rate); earth_rate is the
+    Earth's rotation in map axes, or empty when the mechanisation leaves it out."""
+    w = gyro - bg
+    if earth_rate.size:
+        w = w - R.T @ earth_rate
+    return w
+
+
+@compiled
 def _mechanise(p, v, R, gyro, accel, gyro_end, accel_end, bg, ba, earth_body, gravity_coriolis, block_f, dt):
     """One IMU interval (see ErrorStateFilter.predict): p, v, R moved on, and the block's integral of
     the specific force."""
@@ -153,12 +163,13 @@ def _update(P, H, noise, residual, gate):
 
 
 @compiled
-def point_odometry(p, v, R, cov, omega, lever, lever_skew, pose_jacobian, twist_jacobian, rate_noise):
+def _point_odometry(p, v, R, cov, gyro, bg, earth_rate, lever, lever_skew, pose_jacobian, twist_jacobian, rate_noise):
     """Pose and twist of the point `lever` (base_link axes; its skew matrix too) away from the IMU,
     with their covariances (nav_msgs/Odometry order and axes): (position, quaternion, pose
-    covariance, body velocity, twist covariance). omega is the body rate; the Jacobians (6 x N,
-    constant entries filled by the caller) get their attitude-dependent blocks here; rate_noise is
-    the covariance of the reported rate."""
+    covariance, body velocity, body rate, twist covariance), the rate from the gyro reading as
+    _angular_rate computes it. The Jacobians (6 x N, constant entries filled by the caller) get
+    their attitude-dependent blocks here; rate_noise is the covariance of the reported rate."""
+    omega = _angular_rate(gyro, bg, R, earth_rate)
     imu_velocity_body = R.T @ v
     # Pose: position error dp - R [l]x dtheta; attitude error in map axes R dtheta.
     pose_jacobian[0:3, 6:9] = -R @ lever_skew
@@ -168,7 +179,24 @@ def point_odometry(p, v, R, cov, omega, lever, lever_skew, pose_jacobian, twist_
     twist_cov = twist_jacobian @ cov @ twist_jacobian.T
     twist_cov[3:6, 3:6] += rate_noise
     return (p + R @ lever, matrix_to_quaternion(R), pose_jacobian @ cov @ pose_jacobian.T,
-            imu_velocity_body + cross(omega, lever), twist_cov)
+            imu_velocity_body + cross(omega, lever), omega, twist_cov)
+
+
+@compiled
+def _body_velocity(v, R, gyro, bg, earth_rate, lever):
+    """ErrorStateFilter.body_velocity in one call."""
+    v_body = R.T @ v
+    H = np.zeros((3, N))
+    H[:, 3:6] = R.T
+    H[:, 6:9] = skew(v_body)
+    H[:, 12:15] = skew(lever)
+    return v_body + cross(_angular_rate(gyro, bg, R, earth_rate), lever), H
+
+
+@compiled
+def _injected(p, v, R, ba, bg, dx):
+    """The nominal state with an error estimate folded in (see ErrorStateFilter.inject)."""
+    return p + dx[0:3], v + dx[3:6], R @ so3_exp(dx[6:9]), ba + dx[9:12], bg + dx[12:15]
 
 
 _vector, _matrix, _cov = np.zeros(3), np.eye(3), np.eye(N)
@@ -176,7 +204,12 @@ _vector, _matrix, _cov = np.zeros(3), np.eye(3), np.eye(N)
 _mechanise(_vector, _vector, _matrix, *[_vector] * 9, 0.01)
 _propagated(np.eye(N), _cov, _matrix, _matrix, _vector, np.zeros(N), 0.01)
 _update(_cov, np.eye(3, N), _matrix, _vector, 1.0)
-point_odometry(_vector, _vector, _matrix, _cov, _vector, _vector, _matrix, np.zeros((6, N)), np.zeros((6, N)), _matrix)
+for _earth in (_vector, np.zeros(0)):
+    _angular_rate(_vector, _vector, _matrix, _earth)
+    _point_odometry(_vector, _vector, _matrix, _cov, _vector, _vector, _earth, _vector, _matrix, np.zeros((6, N)),
+                    np.zeros((6, N)), _matrix)
+    _body_velocity(_vector, _matrix, _vector, _vector, _earth, _vector)
+_injected(_vector, _vector, _matrix, _vector, _vector, np.zeros(N))
 so3_exp(_vector)
 skew(_vector)
 cross(_vector, _vector)
@@ -221,6 +254,7 @@ class ErrorStateFilter:
         self.P = np.eye(N)
         self.gravity = np.array([0.0, 0.0, -GRAVITY_MPS2])
         self.earth_rate = None if earth_rate_enu is None else np.asarray(earth_rate_enu, dtype=float)
+        self._earth_rate = np.zeros(0) if self.earth_rate is None else self.earth_rate   # for the kernels
         self._qc = noise.spectral_density()
         self._F = np.eye(N)   # the block transition, refilled in place (_fill_transition)
         self._steps = 0
@@ -232,10 +266,14 @@ class ErrorStateFilter:
     # ---------------------------------------------------------------- prediction
     def angular_rate(self, gyro: np.ndarray) -> np.ndarray:
         """Body rate relative to the map frame from a gyro reading (base_link axes)."""
-        w = gyro - self.bg
-        if self.earth_rate is not None:
-            w = w - self.R.T @ self.earth_rate
-        return w
+        return _angular_rate(gyro, self.bg, self.R, self._earth_rate)
+
+    def point_odometry(self, gyro: np.ndarray, lever: np.ndarray, lever_skew: np.ndarray, pose_jacobian: np.ndarray,
+                       twist_jacobian: np.ndarray, rate_noise: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Pose and twist of the point `lever` away from the IMU with their covariances, given the
+        latest gyro reading (see _point_odometry)."""
+        return _point_odometry(self.p, self.v, self.R, self.covariance(), gyro, self.bg, self._earth_rate, lever,
+                               lever_skew, pose_jacobian, twist_jacobian, rate_noise)
 
     def predict(self, dt: float, gyro: np.ndarray, accel: np.ndarray,
                 gyro_end: np.ndarray | None = None, accel_end: np.ndarray | None = None) -> None:
@@ -318,11 +356,7 @@ class ErrorStateFilter:
 
     def inject(self, dx: np.ndarray) -> None:
         """Fold an error estimate into the nominal state (the covariance reset Jacobian is ~I)."""
-        self.p = self.p + dx[P]
-        self.v = self.v + dx[V]
-        self.R = self.R @ so3_exp(dx[TH])
-        self.ba = self.ba + dx[BA]
-        self.bg = self.bg + dx[BG]
+        self.p, self.v, self.R, self.ba, self.bg = _injected(self.p, self.v, self.R, self.ba, self.bg, dx)
 
     # ---------------------------------------------------------------- measurement models
     def point_position(self, lever: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -345,12 +379,7 @@ class ErrorStateFilter:
 
     def body_velocity(self, lever: np.ndarray, gyro: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Velocity of a point `lever` away from the IMU in base_link axes (wheel speed, NHC)."""
-        v_body = self.R.T @ self.v
-        H = np.zeros((3, N))
-        H[:, V] = self.R.T
-        H[:, TH] = skew(v_body)
-        H[:, BG] = skew(lever)
-        return v_body + cross(self.angular_rate(gyro), lever), H
+        return _body_velocity(self.v, self.R, gyro, self.bg, self._earth_rate, lever)
 
     def gyro_bias_model(self) -> tuple[np.ndarray, np.ndarray]:
         """What a gyro reads at standstill (bias plus Earth rate) and its Jacobian (ZARU)."""

@@ -27,7 +27,7 @@ from fusion.core.time import NS_PER_S
 from fusion.core.transform import Transform
 from fusion.core.transform_tree import TransformTree
 from fusion.ego.config import EgoConfig
-from fusion.ego.eskf import (BG, I3, N, P, TH, V, ErrorStateFilter, ProcessNoise, matrix_to_quaternion, point_odometry,
+from fusion.ego.eskf import (BG, I3, N, P, TH, V, ErrorStateFilter, ProcessNoise, matrix_to_quaternion,
                               skew, so3_exp)
 from fusion.ego.geodesy import GRAVITY_MPS2, GeodeticOrigin
 from fusion.ego.history import PoseHistory
@@ -471,10 +471,9 @@ class EgoEstimator:
     def odometry(self) -> Odometry:
         """The current estimate of base_link in the map frame (nav_msgs/Odometry semantics)."""
         f = self._require_initialised()
-        omega = f.angular_rate(self._gyro)
-        position, orientation, pose_cov, velocity_body, twist_cov = point_odometry(
-            f.p, f.v, f.R, f.covariance(), omega, self.base_lever, self._base_lever_skew, self._pose_jacobian,
-            self._twist_jacobian, self._rate_noise)
+        position, orientation, pose_cov, velocity_body, omega, twist_cov = f.point_odometry(
+            self._gyro, self.base_lever, self._base_lever_skew, self._pose_jacobian, self._twist_jacobian,
+            self._rate_noise)
         return Odometry(self._t_ns, self.config.map_frame, self.base_frame, position, orientation, pose_cov,
                         velocity_body, omega, twist_cov)
 

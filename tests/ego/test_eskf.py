@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from fusion.ego.eskf import (BA, BG, N, P, TH, V, ErrorStateFilter, ProcessNoise, cross, matrix_to_quaternion, point_odometry, skew,
+from fusion.ego.eskf import (BA, BG, N, P, TH, V, ErrorStateFilter, ProcessNoise, cross, matrix_to_quaternion, skew,
                              so3_exp)
 
 NOISE = ProcessNoise(1.7e-4, 1.2e-3, 2e-6, 3e-5)
@@ -172,22 +172,48 @@ def test_point_odometry_matches_its_numpy_formula() -> None:
     """Pose and twist of a point and their covariances: the compiled kernel against the Jacobians
     built slice by slice in numpy (bit for bit)."""
     f = _filter()
-    cov = np.cov(np.random.default_rng(6).normal(size=(N, 40)))
-    lever, omega, rate_noise = np.array([-1.2, 0.1, 0.3]), np.array([0.01, -0.02, 0.2]), np.eye(3) * 1e-6
+    f.P = cov = np.cov(np.random.default_rng(6).normal(size=(N, 40)))
+    lever, gyro, rate_noise = np.array([-1.2, 0.1, 0.3]), np.array([0.01, -0.02, 0.2]), np.eye(3) * 1e-6
     J, Jt = np.zeros((6, N)), np.zeros((6, N))
     J[0:3, P] = np.eye(3)
     Jt[0:3, BG], Jt[3:6, BG] = skew(lever), -np.eye(3)
-    position, q, pose_cov, velocity, twist_cov = point_odometry(f.p, f.v, f.R, cov, omega, lever, skew(lever), J.copy(),
-                                                                Jt.copy(), rate_noise)
+    position, q, pose_cov, velocity, omega, twist_cov = f.point_odometry(gyro, lever, skew(lever), J.copy(), Jt.copy(),
+                                                                         rate_noise)
     J[0:3, TH], J[3:6, TH] = -f.R @ skew(lever), f.R
     Jt[0:3, V], Jt[0:3, TH] = f.R.T, skew(f.R.T @ f.v)
     expected_twist = Jt @ cov @ Jt.T
     expected_twist[3:6, 3:6] += rate_noise
+    np.testing.assert_array_equal(omega, _numpy_angular_rate(f, gyro))
     np.testing.assert_array_equal(position, f.p + f.R @ lever)
     np.testing.assert_array_equal(q, matrix_to_quaternion(f.R))
     np.testing.assert_array_equal(pose_cov, J @ cov @ J.T)
     np.testing.assert_array_equal(velocity, f.R.T @ f.v + cross(omega, lever))
     np.testing.assert_array_equal(twist_cov, expected_twist)
+
+
+def _numpy_angular_rate(f: ErrorStateFilter, gyro: np.ndarray) -> np.ndarray:
+    w = gyro - f.bg
+    return w if f.earth_rate is None else w - f.R.T @ f.earth_rate
+
+
+@pytest.mark.parametrize("earth", [False, True])
+def test_rate_body_velocity_and_injection_match_their_numpy_formulas(earth: bool) -> None:
+    """The compiled angular rate, body-velocity model and error injection, bit for bit."""
+    f = _filter(earth)
+    lever, gyro = np.array([-1.2, 0.1, 0.3]), np.array([0.01, -0.02, 0.2])
+    omega = _numpy_angular_rate(f, gyro)
+    np.testing.assert_array_equal(f.angular_rate(gyro), omega)
+    predicted, H = f.body_velocity(lever, gyro)
+    expected_H = np.zeros((3, N))
+    expected_H[:, V], expected_H[:, TH], expected_H[:, BG] = f.R.T, skew(f.R.T @ f.v), skew(lever)
+    np.testing.assert_array_equal(predicted, f.R.T @ f.v + cross(omega, lever))
+    np.testing.assert_array_equal(H, expected_H)
+    dx = np.random.default_rng(7).normal(scale=1e-2, size=N)
+    before = f.p, f.v, f.R, f.ba, f.bg
+    f.inject(dx)
+    for got, old, block in zip((f.p, f.v, f.ba, f.bg), (before[0], before[1], before[3], before[4]), (P, V, BA, BG)):
+        np.testing.assert_array_equal(got, old + dx[block])
+    np.testing.assert_array_equal(f.R, before[2] @ so3_exp(dx[TH]))
 
 
 def test_coast_grows_uncertainty_and_moves_at_constant_velocity() -> None:
