@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Callable
 
 import numpy as np
+from numba import types
 from scipy.spatial import cKDTree
 
 from datasets.kitti.box_iou import bev_intersection
@@ -17,6 +18,9 @@ from fusion.core.boxes import box_corners
 from fusion.core.compiled import compiled
 
 _DENSE_PAIRS = 4096   # point pairs up to which all distances are computed at once (a k-d tree only pays off beyond)
+_ROWS = types.Array(types.float64, 2, "A", readonly=True)     # kernel parameter types: any layout, read-only or not
+_VALUES = types.Array(types.float64, 1, "A", readonly=True)
+_VOLUMES = types.Array(types.float64, 1, "C")
 
 
 def near_pairs(a: np.ndarray, b: np.ndarray | None, radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -62,9 +66,11 @@ def _all_pairs_within(a: np.ndarray, b: np.ndarray, radius: float, upper: bool) 
 _all_pairs_within(np.zeros((2, 2)), np.zeros((2, 2)), 1.0, True)   # load at import (fusion.core.compiled)
 
 
-def _footprints(boxes: np.ndarray) -> np.ndarray:
-    """Counter-clockwise ground-plane corners (K, 4, 2) of boxes (K, 7)."""
-    return box_corners(boxes[:, 0:3], boxes[:, 3:6], boxes[:, 6])[:, :4, :2]
+def _footprints(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Counter-clockwise ground-plane corners (K, 4, 2) of box rows a and of b (K, 7), in one pass."""
+    both = np.concatenate([a, b])
+    corners = box_corners(both[:, 0:3], both[:, 3:6], both[:, 6])[:, :4, :2]
+    return corners[:len(a)], corners[len(a):]
 
 
 def _vertical_extent(boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -93,27 +99,31 @@ def convex_hull_area(points: np.ndarray) -> np.ndarray:
     return 0.5 * np.sum(np.where(is_edge, twice_area, 0.0), axis=(1, 2))
 
 
-def _intersection_union(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    bottom_a, top_a = _vertical_extent(a)
-    bottom_b, top_b = _vertical_extent(b)
-    overlap_z = np.clip(np.minimum(top_a, top_b) - np.maximum(bottom_a, bottom_b), 0.0, None)
-    inter = bev_intersection(_footprints(a), _footprints(b)) * overlap_z
-    union = np.prod(a[:, 3:6], axis=1) + np.prod(b[:, 3:6], axis=1) - inter
+@compiled(types.Tuple((_VOLUMES, _VOLUMES))(_ROWS, _ROWS, _VALUES))
+def _intersection_union(a: np.ndarray, b: np.ndarray, areas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Intersection and union volumes (K,) of box rows a[k], b[k] whose footprints share areas[k]."""
+    inter, union = np.empty(len(a)), np.empty(len(a))
+    for k in range(len(a)):
+        overlap_z = (min(a[k, 2] + a[k, 5] / 2, b[k, 2] + b[k, 5] / 2)
+                     - max(a[k, 2] - a[k, 5] / 2, b[k, 2] - b[k, 5] / 2))
+        inter[k] = areas[k] * (0.0 if overlap_z < 0.0 else overlap_z)
+        union[k] = a[k, 3] * a[k, 4] * a[k, 5] + b[k, 3] * b[k, 4] * b[k, 5] - inter[k]
     return inter, union
 
 
 def pairwise_iou_3d(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """3D IoU (K,) of box rows a[k], b[k]."""
-    inter, union = _intersection_union(a, b)
+    inter, union = _intersection_union(a, b, bev_intersection(*_footprints(a, b)))
     return inter / np.maximum(union, 1e-12)
 
 
 def pairwise_giou_3d(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Generalised 3D IoU (K,) in [-1, 1]: IoU minus the enclosing volume's share not in the union."""
-    inter, union = _intersection_union(a, b)
+    feet_a, feet_b = _footprints(a, b)
+    inter, union = _intersection_union(a, b, bev_intersection(feet_a, feet_b))
     bottom_a, top_a = _vertical_extent(a)
     bottom_b, top_b = _vertical_extent(b)
-    hull = convex_hull_area(np.concatenate([_footprints(a), _footprints(b)], axis=1))
+    hull = convex_hull_area(np.concatenate([feet_a, feet_b], axis=1))
     enclosing = hull * (np.maximum(top_a, top_b) - np.minimum(bottom_a, bottom_b))
     enclosing = np.maximum(enclosing, 1e-12)
     return inter / np.maximum(union, 1e-12) - (enclosing - union) / enclosing

@@ -137,3 +137,20 @@ def test_geometric_measures():
     np.testing.assert_allclose(hull, [ConvexHull(np.vstack([p, q])).volume for p, q in zip(feet(a), feet(b))])
     assert pairwise_center_distance(np.array([[0.0, 0.0]]), np.array([[3.0, 4.0]]))[0] == 5.0
     assert pairwise_iou_2d(np.array([[0.0, 0, 2, 2]]), np.array([[1.0, 0, 3, 2]]))[0] == pytest.approx(1 / 3)
+
+
+def test_pairwise_iou_3d_agrees_with_the_kitti_iou_far_from_the_origin():
+    from datasets.kitti.box_iou import iou_3d
+
+    rng = np.random.default_rng(5)
+    a = np.column_stack([rng.uniform(-1, 1, (40, 3)), rng.uniform(1, 4, (40, 3)), rng.uniform(-3, 3, 40)])
+    b = np.column_stack([a[:, :3] + rng.normal(0, 0.8, (40, 3)), rng.uniform(1, 4, (40, 3)), rng.uniform(-3, 3, 40)])
+    iou = pairwise_iou_3d(a, b)
+    assert np.count_nonzero(iou) > 20
+    table = iou_3d(a[:, :3], a[:, 3:6], a[:, 6], b[:, :3], b[:, 3:6], b[:, 6])
+    np.testing.assert_allclose(iou, np.diag(table), atol=1e-12)
+    shift = np.array([3000.0, -2000.0, 0, 0, 0, 0, 0])
+    np.testing.assert_allclose(pairwise_iou_3d(a + shift, b + shift), iou, atol=1e-9)
+    above = b.copy()
+    above[:, 2] = a[:, 2] + (a[:, 5] + b[:, 5]) / 2       # resting on top: footprints overlap, volumes only touch
+    np.testing.assert_allclose(pairwise_iou_3d(a, above), 0.0, atol=1e-12)
