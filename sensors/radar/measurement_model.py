@@ -17,6 +17,8 @@ not update a pedestrian beside it).
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from fusion.config.vehicle import RadarConfig
@@ -58,18 +60,17 @@ class RadarPolarModel(MeasurementModel):
         return 3
 
     def detections(self, batch: RadarDetections, pose: SensorPose) -> Detections:
-        scores = np.ones(len(batch))
-        columns = batch.range, batch.azimuth, batch.elevation, batch.range_rate, batch.rcs
-        keep, dropped = usable_rows(self.settings.min_score, scores, *columns[:4])
-        if dropped:
-            columns, scores = [c[keep] for c in columns], scores[keep]
-        rng, azimuth, elevation, range_rate, rcs = columns
         # a return off the centre sees the relative velocity along a line of sight turned by about
         # extent / range: up to (|sensor velocity| + an object's speed) times that angle
         velocity = pose.velocity
-        speed = float(np.sqrt(velocity @ velocity)) + self.settings.object_speed_mps
-        z, R, points = _returns(rng, azimuth, elevation, range_rate, pose.rotation, pose.translation, *self.return_variances,
-                                self.settings.extent_std_m, speed)
+        speed = math.sqrt(float(velocity @ velocity)) + self.settings.object_speed_mps
+        columns = batch.range, batch.azimuth, batch.elevation, batch.range_rate
+        z, R, points, finite = _returns(*columns, pose.rotation, pose.translation, *self.return_variances,
+                                        self.settings.extent_std_m, speed)
+        scores, rcs, dropped = np.ones(len(batch)), batch.rcs, {}
+        if not (finite and self.settings.min_score <= 1.0):   # returns have score 1: some rows are unusable
+            keep, dropped = usable_rows(self.settings.min_score, scores, *columns)
+            z, R, points, scores, rcs = z[keep], R[keep], points[keep], scores[keep], rcs[keep]
         return Detections(z=z, R=R, classes=self.classify(rcs), scores=scores, points=points, geometry=points, dropped=dropped)
 
     def _cluster_representatives(self, points: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -226,13 +227,16 @@ def _in_field_of_view(position, rotation, translation, half_fov, min_range, max_
 
 @compiled
 def _returns(rng, azimuth, elevation, range_rate, rotation, translation, range_var, azimuth_var, rate_var, extent, speed):
-    """z = range, azimuth, range rate (n, 3), its noise R (n, 3, 3) (see RadarPolarModel.detections)
-    and the returns' ground-plane positions in the tracking frame (n, 2)."""
+    """z = range, azimuth, range rate (n, 3), its noise R (n, 3, 3) (see RadarPolarModel.detections),
+    the returns' ground-plane positions in the tracking frame (n, 2), and whether every input is finite."""
     n = len(rng)
     z = np.empty((n, 3))
     R = np.zeros((n, 3, 3))
     points = np.empty((n, 2))
+    finite = True
     for k in range(n):
+        finite = finite and np.isfinite(rng[k]) and np.isfinite(azimuth[k]) and np.isfinite(elevation[k]) \
+            and np.isfinite(range_rate[k])
         z[k, 0], z[k, 1], z[k, 2] = rng[k], azimuth[k], range_rate[k]
         far = max(rng[k], 1.0)
         R[k, 0, 0] = range_var
@@ -242,7 +246,7 @@ def _returns(rng, azimuth, elevation, range_rate, rotation, translation, range_v
         local = (rng[k] * ce * np.cos(azimuth[k]), rng[k] * ce * np.sin(azimuth[k]), rng[k] * np.sin(elevation[k]))
         for a in range(2):
             points[k, a] = rotation[a, 0] * local[0] + rotation[a, 1] * local[1] + rotation[a, 2] * local[2] + translation[a]
-    return z, R, points
+    return z, R, points, finite
 
 
 @compiled

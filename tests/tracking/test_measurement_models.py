@@ -171,6 +171,22 @@ def test_radar_new_tracks_merge_the_returns_of_one_object(vehicle):
     assert np.all(np.linalg.eigvalsh(new.position_cov) > 0)
 
 
+def test_radar_rows_corrupted_after_validation_are_dropped_and_counted(vehicle):
+    model, sensor = _models(vehicle)["radar"]
+    pose = _pose(vehicle, sensor)
+    batch = RadarDetections(STAMP, "radar_front_left", sensor, range=[20.0, 30.0, 40.0], azimuth=[0.1, 0.0, -0.1],
+                            range_rate=[-1.0, 2.0, 0.5], rcs=[10.0, 0.0, 5.0])
+    clean = model.detections(batch, pose)
+    assert len(clean) == 3 and clean.dropped == {}
+    batch.range_rate[1] = np.nan
+    det = model.detections(batch, pose)
+    assert len(det) == 2 and det.dropped == {"non_finite": 1}
+    np.testing.assert_array_equal(det.z, clean.z[[0, 2]])
+    np.testing.assert_array_equal(det.classes, clean.classes[[0, 2]])
+    strict = RadarPolarModel(sensor, vehicle.sensors[sensor], RadarTracking(min_score=1.5))   # above every return's score
+    assert len(strict.detections(batch, pose)) == 0
+
+
 def test_truncated_camera_box_weighs_less(vehicle):
     model, sensor = _models(vehicle)["camera"]
     batch = CameraDetections(STAMP, "camera_front_optical", sensor, boxes=[[100, 300, 300, 400], [0, 300, 200, 400]])
