@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Callable
 
 import numpy as np
@@ -22,27 +21,25 @@ from fusion.tracking.kernels import nonfinite_rows, wrapped_difference
 from fusion.tracking.motion import MotionModel, angular_mean
 
 
-@dataclass(frozen=True)
 class SensorPose:
     """The sensor in the tracking frame at a measurement's stamp: T_track_sensor and the velocity of
     the sensor origin in the tracking frame (zero when the tracking frame moves with the vehicle),
-    given as an array or as a function computing it when first needed (only radar needs it)."""
+    given as an array or as a function computing it when first needed (only radar needs it).
+    rotation (3, 3) and translation (3,) are the pose's own writable arrays (a transform's are
+    read-only; the compiled kernels take writable ones)."""
 
-    transform: Transform
-    motion: np.ndarray | Callable[[], np.ndarray]
+    def __init__(self, transform: Transform, motion: np.ndarray | Callable[[], np.ndarray]):
+        self.transform = transform
+        self.motion = motion
+        self.rotation = np.array(transform.rotation_matrix)
+        self.translation = np.array(transform.translation)
+        self._velocity: np.ndarray | None = None
 
-    # The pose's own writable copies (a transform's arrays are read-only; compiled kernels take writable ones)
-    @cached_property
+    @property
     def velocity(self) -> np.ndarray:
-        return np.array(self.motion() if callable(self.motion) else self.motion, dtype=float)
-
-    @cached_property
-    def rotation(self) -> np.ndarray:
-        return np.array(self.transform.rotation_matrix)
-
-    @cached_property
-    def translation(self) -> np.ndarray:
-        return np.array(self.transform.translation)
+        if self._velocity is None:
+            self._velocity = np.array(self.motion() if callable(self.motion) else self.motion, dtype=float)
+        return self._velocity
 
     def yaw_of(self, yaws: np.ndarray) -> np.ndarray:
         """Headings about the sensor frame's z turned into headings about the tracking frame's z."""
