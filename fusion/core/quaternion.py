@@ -41,7 +41,7 @@ def _product(ax, ay, az, aw, bx, by, bz, bw):
 def _single(*arrays: np.ndarray) -> bool:
     """One quaternion / vector each: then plain floats (the same IEEE arithmetic; the math module's
     sine and arccosine may differ from numpy's in the last bit) skip numpy's per-operation overhead,
-    which dominates the single transforms of tf lookups."""
+    which dominates calls on one quaternion."""
     return all(a.ndim == 1 for a in arrays)
 
 
@@ -171,7 +171,6 @@ def to_rpy(q: np.ndarray) -> np.ndarray:
     return np.stack([roll, pitch, yaw], axis=-1)
 
 
-
 def to_yaw(q: np.ndarray) -> np.ndarray:
     """Yaw (...) of quaternion(s): to_rpy's yaw, bit for bit, for callers that need only the heading
     (roll and pitch cost most of to_rpy)."""
@@ -185,8 +184,8 @@ def slerp(q0: np.ndarray, q1: np.ndarray, fraction: float | np.ndarray) -> np.nd
 
 
 def slerp_unit(q0: np.ndarray, q1: np.ndarray, fraction: float | np.ndarray) -> np.ndarray:
-    """slerp of quaternions already of unit length, not renormalised (unit up to rounding): for
-    callers that hold unit quaternions and renormalise anyway (Transform.interpolate)."""
+    """slerp of quaternions already of unit length, not renormalised (unit up to rounding; slerp
+    renormalises)."""
     q0, q1 = np.asarray(q0, dtype=float), np.asarray(q1, dtype=float)
     if _single(q0, q1) and np.ndim(fraction) == 0:
         a, b, f = q0.tolist(), q1.tolist(), float(fraction)

@@ -124,6 +124,8 @@ class ImmEngine(BatchedEngine):
     transition matrix depends on dt (identity at dt = 0), and the predicted mode probabilities become
     the prior of the next update."""
 
+    _STATE = BatchedEngine._STATE + ("xm", "Pm", "mu")
+
     def __init__(self, layout: MotionModel, modes: tuple[MotionModel, ...], config: FilterConfig, switch_rate_hz: float,
                  initial_probabilities: np.ndarray):
         super().__init__(layout, config)

@@ -8,7 +8,6 @@ cached on disk, loaded at import).
 from __future__ import annotations
 
 import numpy as np
-
 from numba import types
 
 from fusion.core.compiled import compiled
@@ -80,6 +79,20 @@ def mahalanobis2(residual: np.ndarray, S: np.ndarray) -> np.ndarray:
     return out
 
 
+def angle_periods(angles: tuple[int, ...], n: int) -> np.ndarray:
+    """(n,) the period each of n components wraps at: 2 pi for the indices in `angles`, 0 (none) else."""
+    return np.array([2.0 * np.pi if i in angles else 0.0 for i in range(n)])
+
+
+@compiled
+def _wrapped_value(v: float, period: float) -> float:
+    """v wrapped to [-period/2, period/2) when period > 0 (the formula of
+    fusion.core.quaternion.wrap_angle), else v."""
+    if period > 0.0:
+        return (v + 0.5 * period) % period - 0.5 * period
+    return v
+
+
 @compiled(types.Tuple((types.Array(types.int64, 1, "C"), types.Array(types.float64, 2, "C"), types.Array(types.float64, 3, "C"),
                          types.Array(types.float64, 1, "C")))(_ROWS, _MATRICES, _ROWS, _MATRICES, _INDICES, _INDICES, _VALUES,
                                                               types.float64))
@@ -100,10 +113,7 @@ def gated_innovations(z: np.ndarray, R: np.ndarray, zhat: np.ndarray, S0: np.nda
     for p in range(k):
         j, t = detections[p], predictions[p]
         for a in range(m):
-            v = z[j, a] - zhat[t, a]
-            if periods[a] > 0.0:
-                v = (v + 0.5 * periods[a]) % periods[a] - 0.5 * periods[a]
-            residual[count, a] = v
+            residual[count, a] = _wrapped_value(z[j, a] - zhat[t, a], periods[a])
             for b in range(m):
                 S[count, a, b] = S0[t, a, b] + R[j, a, b]
         distance = _mahalanobis2_row(residual[count], S[count], column, solved)
@@ -115,13 +125,11 @@ def gated_innovations(z: np.ndarray, R: np.ndarray, zhat: np.ndarray, S0: np.nda
 
 @compiled
 def wrap_periodic(rows: np.ndarray, periods: np.ndarray) -> None:
-    """In place on rows (K, n): every component with a period > 0 wrapped to [-period/2, period/2)
-    (angles: 2 pi), by the formula of fusion.core.quaternion.wrap_angle."""
+    """In place on rows (K, n): every component with a period > 0 wrapped to [-period/2, period/2)."""
     for a in range(len(periods)):
         if periods[a] > 0.0:
-            half = 0.5 * periods[a]
             for k in range(len(rows)):
-                rows[k, a] = (rows[k, a] + half) % periods[a] - half
+                rows[k, a] = _wrapped_value(rows[k, a], periods[a])
 
 
 def wrapped(values: np.ndarray, periods: np.ndarray) -> np.ndarray:
@@ -270,18 +278,8 @@ def ekf_moments(P: np.ndarray, H: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     cross = np.empty((n, d, m))
     S0 = np.empty((n, m, m))
     for i in range(n):
-        for a in range(d):
-            for b in range(m):
-                s = 0.0
-                for c in range(d):
-                    s += P[i, a, c] * H[i, b, c]
-                cross[i, a, b] = s
-        for a in range(m):
-            for b in range(m):
-                s = 0.0
-                for c in range(d):
-                    s += H[i, a, c] * cross[i, c, b]
-                S0[i, a, b] = s
+        _product(P[i], H[i].T, cross[i])
+        _product(H[i], cross[i], S0[i])
     return cross, S0
 
 

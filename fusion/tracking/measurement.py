@@ -17,7 +17,7 @@ import numpy as np
 from fusion.core.measurements import MeasurementBatch
 from fusion.core.transform import Transform
 from fusion.tracking.config import SensorTracking
-from fusion.tracking.kernels import nonfinite_rows, wrapped_difference
+from fusion.tracking.kernels import angle_periods, nonfinite_rows, wrapped_difference
 from fusion.tracking.motion import MotionModel, angular_mean
 
 
@@ -116,7 +116,7 @@ class MeasurementModel(ABC):
         self.name = name
         self.settings = settings
         self.detection_probability = detection_probability * settings.miss_evidence
-        self.wrap_periods = np.array([2.0 * np.pi if i in self.angles else 0.0 for i in range(self.dim)])
+        self.wrap_periods = angle_periods(self.angles, self.dim)
 
     @property
     @abstractmethod

@@ -14,7 +14,7 @@ from functools import cached_property
 import numpy as np
 
 from fusion.tracking.config import InitialConfig, MotionConfig
-from fusion.tracking.kernels import wrapped, wrapped_difference
+from fusion.tracking.kernels import angle_periods, wrapped, wrapped_difference
 
 _SMALL_TURN_RATE = 1e-4  # rad/s; below it CTRV uses its second-order expansion in the turn rate
 
@@ -111,7 +111,7 @@ class MotionModel(ABC):
     @cached_property
     def wrap_periods(self) -> np.ndarray:
         """(d,) the period each state component wraps at: 2 pi for angles, 0 for none."""
-        return np.array([2.0 * np.pi if i in self.angles else 0.0 for i in range(self.dim)])
+        return angle_periods(self.angles, self.dim)
 
     def normalize(self, x: np.ndarray) -> np.ndarray:
         """A copy of states x (..., d) with angles wrapped to [-pi, pi)."""

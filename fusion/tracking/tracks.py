@@ -262,12 +262,18 @@ def aabb_overlap(a: np.ndarray, b: np.ndarray) -> float:
 
 
 @compiled
+def _half_diagonal(box):
+    """The radius of the circle circumscribing the footprint of a box (x y z l w h yaw)."""
+    return 0.5 * np.sqrt(box[3] ** 2 + box[4] ** 2)
+
+
+@compiled
 def _largest_half_diagonal(boxes):
-    """Half the longest footprint diagonal of boxes (N >= 1, 7): the radius of the largest circumscribed circle."""
+    """The largest _half_diagonal of boxes (N >= 1, 7)."""
     largest = 0.0
     for k in range(len(boxes)):
-        largest = max(largest, boxes[k, 3] ** 2 + boxes[k, 4] ** 2)
-    return 0.5 * np.sqrt(largest)
+        largest = max(largest, _half_diagonal(boxes[k]))
+    return largest
 
 
 @compiled
@@ -279,8 +285,7 @@ def _possible_overlaps(a, b, i, j, distance, iou):
     possible = np.zeros(len(i), dtype=np.bool_)
     for k in range(len(i)):
         p, q = a[i[k]], b[j[k]]
-        r1, r2 = 0.5 * np.sqrt(p[3] ** 2 + p[4] ** 2), 0.5 * np.sqrt(q[3] ** 2 + q[4] ** 2)
-        overlap = min(lens_area(distance[k], r1, r2), aabb_overlap(p, q)) * min(p[5], q[5])
+        overlap = min(lens_area(distance[k], _half_diagonal(p), _half_diagonal(q)), aabb_overlap(p, q)) * min(p[5], q[5])
         possible[k] = overlap > iou * (p[3] * p[4] * p[5] + q[3] * q[4] * q[5] - overlap)
     return possible
 

@@ -110,3 +110,20 @@ def test_imm_transition_matrix_and_build():
     np.testing.assert_allclose(imm_transition_matrix(0.5, 0.4), m @ m)   # a Markov semigroup
     layout, modes = build_motion_model(MotionConfig(model="imm"))
     assert isinstance(layout, ConstantTurnRate) and [type(m) for m in modes] == [ConstantHeading, ConstantTurnRate]
+
+
+@pytest.mark.parametrize("model", ["cv", "imm"])
+def test_an_engine_copy_predicts_without_touching_the_original(model):
+    from fusion.tracking.config import FilterConfig
+    from fusion.tracking.engine import build_engine
+    from fusion.tracking.motion import build_motion_model
+
+    motion, modes = build_motion_model(MotionConfig(model=model))
+    engine = build_engine(motion, modes, FilterConfig(kind="ekf"), 0.5, 0.2)
+    x0 = np.zeros((2, motion.dim))
+    x0[:, 3] = 5.0
+    engine.add(x0, np.tile(np.eye(motion.dim), (2, 1, 1)))
+    state = {name: getattr(engine, name).copy() for name in ("x", "P", "xm", "Pm", "mu") if hasattr(engine, name)}
+    engine.copy().predict(0.5)
+    for name, before in state.items():
+        np.testing.assert_array_equal(getattr(engine, name), before)
